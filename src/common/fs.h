@@ -1,0 +1,96 @@
+// Filesystem helpers every subsystem shares: owned fds, atomic state writes,
+// self-removing temp dirs, advisory locks. All return Result/Status, never throw.
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "common/error.h"
+
+namespace zl {
+
+namespace fs = std::filesystem;
+
+// An owned file descriptor, closed on destruction.
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  UniqueFd(UniqueFd&& o) noexcept : fd_(o.release()) {}
+  UniqueFd& operator=(UniqueFd&& o) noexcept;
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  ~UniqueFd() { reset(); }
+
+  int get() const { return fd_; }
+  explicit operator bool() const { return fd_ >= 0; }
+  int release() {
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+  void reset(int fd = -1);
+
+ private:
+  int fd_ = -1;
+};
+
+// Writes all of data to fd, retrying on EINTR and short writes.
+Status write_all(int fd, std::string_view data, std::string_view what);
+
+// Writes `data` to `path` atomically: temp file in the same dir, fsync, rename, fsync dir.
+// Readers see either the old content or the new, never a mix; a crash leaves no partial file.
+Status write_file_atomic(const fs::path& path, std::string_view data, mode_t mode = 0644);
+
+Result<std::string> read_file(const fs::path& path);
+
+// mkdir -p with the given mode for created directories.
+Status make_dirs(const fs::path& path, mode_t mode = 0755);
+
+// rm -rf that does not follow symlinks; missing path is success.
+Status remove_tree(const fs::path& path);
+
+Status fsync_dir(const fs::path& dir);
+
+// Total bytes of regular files under path (apparent size, no symlink following).
+uint64_t tree_size(const fs::path& path);
+
+// A directory that is removed on destruction unless commit_as() moved it into place.
+class TempDir {
+ public:
+  // Creates a fresh directory "<parent>/<prefix>XXXXXX".
+  static Result<TempDir> create(const fs::path& parent, std::string_view prefix = "tmp-");
+  TempDir(TempDir&& o) noexcept : path_(std::move(o.path_)) { o.path_.clear(); }
+  TempDir& operator=(TempDir&&) = delete;
+  TempDir(const TempDir&) = delete;
+  ~TempDir();
+
+  const fs::path& path() const { return path_; }
+  // Renames the directory to `dest` (atomic). If dest already exists, returns already_exists
+  // and the temp dir is still removed on destruction.
+  Status commit_as(const fs::path& dest);
+  // Gives up ownership: the directory stays.
+  fs::path release();
+
+ private:
+  explicit TempDir(fs::path p) : path_(std::move(p)) {}
+  fs::path path_;
+};
+
+// An exclusive or shared flock(2) on a lock file, released on destruction.
+class FileLock {
+ public:
+  enum class Mode { shared, exclusive };
+  static Result<FileLock> acquire(const fs::path& lock_file, Mode mode = Mode::exclusive);
+  FileLock(FileLock&&) = default;
+  FileLock& operator=(FileLock&&) = default;
+
+ private:
+  explicit FileLock(UniqueFd fd) : fd_(std::move(fd)) {}
+  UniqueFd fd_;
+};
+
+}  // namespace zl
