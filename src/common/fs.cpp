@@ -40,26 +40,38 @@ Status fsync_dir(const fs::path& dir) {
   return {};
 }
 
-Status write_file_atomic(const fs::path& path, std::string_view data, mode_t mode) {
-  fs::path dir = path.parent_path();
-  if (dir.empty()) dir = ".";
-  std::string tmpl = (dir / ("." + path.filename().string() + ".tmp-XXXXXX")).string();
+Result<AtomicFile> AtomicFile::create(const fs::path& dest, mode_t mode) {
+  fs::path dir = dest.parent_path().empty() ? fs::path(".") : dest.parent_path();
+  std::string tmpl = (dir / ("." + dest.filename().string() + ".tmp-XXXXXX")).string();
   std::vector<char> buf(tmpl.begin(), tmpl.end());
   buf.push_back('\0');
   UniqueFd fd(::mkostemp(buf.data(), O_CLOEXEC));
-  if (!fd) return errno_error(errno, fmt::format("create temp file for {}", path.string()));
-  std::string tmp(buf.data());
-  auto fail = [&](Error e) -> Status {
-    ::unlink(tmp.c_str());
-    return tl::unexpected(std::move(e));
-  };
-  if (auto st = write_all(fd.get(), data, path.string()); !st) return fail(st.error());
-  if (::fchmod(fd.get(), mode) != 0) return fail(errno_error(errno, "chmod " + tmp).value());
-  if (::fsync(fd.get()) != 0) return fail(errno_error(errno, "fsync " + tmp).value());
-  fd.reset();
-  if (::rename(tmp.c_str(), path.c_str()) != 0)
-    return fail(errno_error(errno, fmt::format("rename {} to {}", tmp, path.string())).value());
-  return fsync_dir(dir);
+  if (!fd) return errno_error(errno, fmt::format("create temp file for {}", dest.string()));
+  if (::fchmod(fd.get(), mode) != 0) {
+    int err = errno;
+    ::unlink(buf.data());
+    return errno_error(err, fmt::format("chmod temp file for {}", dest.string()));
+  }
+  return AtomicFile(dest, fs::path(buf.data()), std::move(fd));
+}
+
+AtomicFile::~AtomicFile() {
+  if (!tmp_.empty()) ::unlink(tmp_.c_str());
+}
+
+Status AtomicFile::commit() {
+  if (::fsync(fd_.get()) != 0) return errno_error(errno, fmt::format("fsync {}", tmp_.string()));
+  fd_.reset();
+  if (::rename(tmp_.c_str(), dest_.c_str()) != 0)
+    return errno_error(errno, fmt::format("rename {} to {}", tmp_.string(), dest_.string()));
+  tmp_.clear();
+  return fsync_dir(dest_.parent_path().empty() ? fs::path(".") : dest_.parent_path());
+}
+
+Status write_file_atomic(const fs::path& path, std::string_view data, mode_t mode) {
+  ZL_TRY_ASSIGN(auto file, AtomicFile::create(path, mode));
+  ZL_TRY(write_all(file.fd(), data, path.string()));
+  return file.commit();
 }
 
 Result<std::string> read_file(const fs::path& path) {

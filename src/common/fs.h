@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "common/error.h"
 
@@ -40,6 +41,27 @@ class UniqueFd {
 
 // Writes all of data to fd, retrying on EINTR and short writes.
 Status write_all(int fd, std::string_view data, std::string_view what);
+
+// A file that replaces `dest` atomically: written through fd() into a temp file beside dest,
+// then fsynced and renamed over it by commit(). Removed on destruction unless committed.
+class AtomicFile {
+ public:
+  static Result<AtomicFile> create(const fs::path& dest, mode_t mode = 0644);
+  AtomicFile(AtomicFile&& o) noexcept
+      : dest_(std::move(o.dest_)), tmp_(std::exchange(o.tmp_, {})), fd_(std::move(o.fd_)) {}
+  AtomicFile& operator=(AtomicFile&&) = delete;
+  AtomicFile(const AtomicFile&) = delete;
+  ~AtomicFile();
+
+  int fd() const { return fd_.get(); }
+  const fs::path& temp_path() const { return tmp_; }
+  Status commit();
+
+ private:
+  AtomicFile(fs::path dest, fs::path tmp, UniqueFd fd) : dest_(std::move(dest)), tmp_(std::move(tmp)), fd_(std::move(fd)) {}
+  fs::path dest_, tmp_;
+  UniqueFd fd_;
+};
 
 // Writes `data` to `path` atomically: temp file in the same dir, fsync, rename, fsync dir.
 // Readers see either the old content or the new, never a mix; a crash leaves no partial file.

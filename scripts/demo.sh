@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The main job: installs dependencies, builds zlayer, makes a small busybox image, serves it
+# from a local registry (Debian's docker-registry on 127.0.0.1) and has zlayer pull it,
+# list it and inspect it. Uses a private root under /tmp so the host's /var/lib/zlayer is untouched.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ "$(id -u)" = 0 ] || { echo "demo.sh: run as root"; exit 1; }
+
+bash scripts/setup-deps.sh
+bash scripts/build.sh
+ZLAYER=$PWD/build/zlayer
+
+work=$(mktemp -d /tmp/zlayer-demo.XXXXXX)
+registry_pid=
+cleanup() {
+  [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "== making the demo image from busybox-static"
+bash scripts/make-demo-image.sh "$work/layout" 1.0
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat >"$work/registry.yml" <<YAML
+version: 0.1
+storage:
+  filesystem:
+    rootdirectory: $work/registry
+http:
+  addr: 127.0.0.1:$port
+log:
+  level: error
+YAML
+docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
+registry_pid=$!
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.1; done
+
+echo "== pushing it to a local registry on 127.0.0.1:$port with skopeo"
+skopeo copy -q --dest-tls-verify=false "oci:$work/layout:1.0" "docker://127.0.0.1:$port/demo/busybox:1.0"
+
+export ZLAYER_ROOT=$work/root
+echo "== zlayer pull 127.0.0.1:$port/demo/busybox:1.0"
+"$ZLAYER" pull "127.0.0.1:$port/demo/busybox:1.0"
+echo "== zlayer images"
+"$ZLAYER" images
+echo "== zlayer image inspect (config)"
+"$ZLAYER" image inspect "127.0.0.1:$port/demo/busybox:1.0" | head -30
+echo "== the shared, unpacked layer"
+ls "$ZLAYER_ROOT"/layers/sha256/*/fs/bin | head -5

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs every Debian package zlayer needs to build, run and test (Debian 12, as root).
+# Idempotent: quick when everything is already there.
+set -euo pipefail
+
+PACKAGES=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config clang-format
+  # libraries
+  libcurl4-openssl-dev libssl-dev libarchive-dev nlohmann-json3-dev libyaml-cpp-dev
+  libsqlite3-dev libcli11-dev libspdlog-dev libfmt-dev libexpected-dev libboost-dev
+  libgtest-dev libgmock-dev
+  # container runtime parts
+  runc crun conmon containernetworking-plugins iproute2 attr
+  # test and demo tools: a real registry, independent image tools, an image source
+  docker-registry skopeo umoci busybox-static apache2-utils python3 curl ca-certificates
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,19 @@
+// Registration of the CLI's subcommands; each group lives in its own file.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "cli/context.h"
+
+namespace zl::cli {
+
+// A command's body: returns the process exit code or an error printed as "zlayer: <message>".
+using Action = std::function<Result<int>()>;
+
+// Wraps an action for CLI11: errors become CLI::RuntimeError carrying the exit code, after
+// the message is printed once.
+std::function<void()> run(Action action);
+
+void add_image_commands(CLI::App& app, Context& ctx);
+
+}  // namespace zl::cli

@@ -1,0 +1,31 @@
+#include "cli/context.h"
+
+#include "image/reference.h"
+
+namespace zl::cli {
+
+Result<ImageStore*> Context::store() {
+  if (!store_) {
+    auto s = std::make_unique<ImageStore>(root);
+    ZL_TRY(s->init().map_error([&](Error e) { return std::move(e).wrap("open image store in " + root); }));
+    store_ = std::move(s);
+  }
+  return store_.get();
+}
+
+RegistryOptions Context::registry_options() const {
+  RegistryOptions o;
+  o.insecure_registries = insecure_registries;
+  if (!auth_config.empty()) o.auth_config = auth_config;
+  return o;
+}
+
+std::string Context::store_name(ImageStore& store, const std::string& typed) const {
+  auto ref = Reference::parse(typed);
+  if (!ref) return typed;
+  auto found = store.index().find(ref->str());
+  if (found && *found) return ref->str();
+  return typed;
+}
+
+}  // namespace zl::cli

@@ -1,0 +1,31 @@
+// What every CLI command shares: global options (root dir, registries, debug) and the store
+// opened lazily from them.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "image/registry_client.h"
+#include "store/image_store.h"
+
+namespace zl::cli {
+
+struct Context {
+  std::string root = "/var/lib/zlayer";
+  std::vector<std::string> insecure_registries;
+  std::string auth_config;  // empty: docker's default config.json location
+  bool debug = false;
+
+  // The image store under root, created and initialised on first use.
+  Result<ImageStore*> store();
+  RegistryOptions registry_options() const;
+  // A user's image name as the store knows it: the normalized reference when it parses and
+  // is present, otherwise the text as typed (an image id or digest).
+  std::string store_name(ImageStore& store, const std::string& typed) const;
+
+ private:
+  std::unique_ptr<ImageStore> store_;
+};
+
+}  // namespace zl::cli
