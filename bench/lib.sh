@@ -1,0 +1,50 @@
+# Shared helpers for the benchmarks: a local registry, timing, medians. Source it.
+
+# Starts Debian's docker-registry on 127.0.0.1 and a free port; sets REGISTRY (host:port).
+start_registry() {
+  local dir=$1
+  local port
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  mkdir -p "$dir"
+  cat >"$dir/config.yml" <<YAML
+version: 0.1
+storage:
+  filesystem:
+    rootdirectory: $dir/data
+http:
+  addr: 127.0.0.1:$port
+log:
+  level: error
+YAML
+  docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 &
+  REGISTRY_PID=$!
+  REGISTRY=127.0.0.1:$port
+  for _ in $(seq 100); do curl -fs "http://$REGISTRY/v2/" >/dev/null && return 0; sleep 0.1; done
+  echo "registry did not start: $(cat "$dir/log")" >&2
+  return 1
+}
+
+# Seconds (float) that "$@" takes; its output goes to $BENCH_LOG.
+time_cmd() {
+  local start end
+  start=$(date +%s.%N)
+  "$@" >>"${BENCH_LOG:-/dev/null}" 2>&1 || { echo "FAILED: $*" >&2; tail -5 "${BENCH_LOG:-/dev/null}" >&2; return 1; }
+  end=$(date +%s.%N)
+  echo "$end - $start" | bc -l
+}
+
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+# name: zlayer X, peer Y, ratio Y/X
+print_ratio() {
+  local label=$1 ours=$2 peer_name=$3 theirs=$4
+  printf '%s: zlayer %.3fs, %s %.3fs, ratio %.2f\n' "$label" "$ours" "$peer_name" "$theirs" "$(echo "$theirs / $ours" | bc -l)"
+}
+
+# A fresh tmpfs at $1 (unmounted first if mounted).
+fresh_tmpfs() {
+  umount -R "$1" 2>/dev/null || true
+  rm -rf "$1"
+  mkdir -p "$1"
+  mount -t tmpfs -o size=4g tmpfs "$1"
+}
