@@ -29,9 +29,9 @@ struct ImageDetails {
   ImageRecord record;
   nlohmann::json manifest;
   nlohmann::json config;
-  std::vector<Digest> layer_blobs;  // manifest order (compressed digests)
-  std::vector<Digest> diff_ids;     // config rootfs.diff_ids, same order
-  std::vector<fs::path> layer_dirs; // unpacked layer trees, lowest first
+  std::vector<Digest> layer_blobs;   // manifest order (compressed digests)
+  std::vector<Digest> diff_ids;      // config rootfs.diff_ids, same order
+  std::vector<fs::path> layer_dirs;  // unpacked layer trees, lowest first
   uint64_t size = 0;
 };
 
@@ -53,7 +53,13 @@ class ImageStore {
   const fs::path& root() const { return root_; }
 
   // Lock held by anything that adds or removes images/blobs/layers (pull commit, rmi, prune).
+  // tag(), remove() and prune() take it themselves: don't call them while holding it (flock
+  // locks are per open file, so that would deadlock).
   Result<FileLock> lock_exclusive();
+  // Shared lease that keeps prune() away: hold it from the first blob written for an image
+  // until commit_image() returned (commit_image() takes one itself). prune() takes it
+  // exclusively, so it never deletes the blobs of a pull in flight.
+  Result<FileLock> lease();
 
   // Resolves what a user typed: a reference (normalized by the caller's parser), an image id
   // (full or unique prefix of the config digest hex, >= 4 chars) or a manifest digest.
@@ -67,14 +73,17 @@ class ImageStore {
   // the last one goes only if `in_use(config_digest)` is false, or with force.
   // Returns the references untagged.
   using InUse = std::function<bool(const Digest& config_digest)>;
-  Result<std::vector<std::string>> remove(const std::string& name_or_id, bool force, const InUse& in_use = {});
-  // Deletes blobs and layers no image record references.
+  Result<std::vector<std::string>> remove(const std::string& name_or_id, bool force,
+                                          const InUse& in_use = {});
+  // Deletes blobs and layers no image record references (record's index, manifest, config,
+  // layer blobs; layers by the config's diff-ids).
   Result<PruneReport> prune();
   // Full verification: every blob re-hashed, every record's manifest/config/layers present.
   Status verify() const;
 
   // Registers a complete image whose manifest, config and layer blobs are already in the
-  // content store: unpacks the layers (checking diff-ids) and writes the index record.
+  // content store: unpacks the layers (checking diff-ids, up to 4 in parallel) and writes the
+  // index record (created_unix set to now when 0).
   Status commit_image(const ImageRecord& rec);
 
  private:
