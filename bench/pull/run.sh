@@ -49,6 +49,7 @@ done
 root=$work/root
 run_zlayer() { "$ZLAYER" --root "$root/z" pull -q "$REGISTRY/bench/$1:1"; }
 run_skopeo_umoci() {
+  mkdir -p "$root/s"
   skopeo copy -q --src-tls-verify=false "docker://$REGISTRY/bench/$1:1" "oci:$root/s/layout:1" &&
     umoci unpack --image "$root/s/layout:1" "$root/s/bundle"
 }
