@@ -12,8 +12,10 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   # container runtime parts
   runc crun conmon containernetworking-plugins iproute2 attr
+  # docker's default seccomp profile (embedded at build time) and its Engine API document
+  golang-github-docker-docker-dev
   # test and demo tools: a real registry, independent image tools, an image source
-  docker-registry skopeo umoci busybox-static apache2-utils python3 curl ca-certificates
+  docker-registry skopeo umoci busybox-static apache2-utils python3 python3-jsonschema curl ca-certificates
 )
 
 missing=()

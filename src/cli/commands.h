@@ -15,5 +15,6 @@ using Action = std::function<Result<int>()>;
 std::function<void()> run(Action action);
 
 void add_image_commands(CLI::App& app, Context& ctx);
+void add_container_commands(CLI::App& app, Context& ctx);
 
 }  // namespace zl::cli

@@ -13,6 +13,14 @@ Result<ImageStore*> Context::store() {
   return store_.get();
 }
 
+Result<LinuxRuntime*> Context::runtime() {
+  if (!runtime_) {
+    ZL_TRY_ASSIGN(ImageStore * images, store());
+    runtime_ = std::make_unique<LinuxRuntime>(root, *images, LinuxRuntimeOptions{.oci_runtime = oci_runtime});
+  }
+  return runtime_.get();
+}
+
 RegistryOptions Context::registry_options() const {
   RegistryOptions o;
   o.insecure_registries = insecure_registries;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "image/registry_client.h"
+#include "runtime/linux/linux_runtime.h"
 #include "store/image_store.h"
 
 namespace zl::cli {
@@ -15,10 +16,13 @@ struct Context {
   std::string root = "/var/lib/zlayer";
   std::vector<std::string> insecure_registries;
   std::string auth_config;  // empty: docker's default config.json location
+  std::string oci_runtime = "auto";  // --runtime: auto | runc | crun | PATH
   bool debug = false;
 
   // The image store under root, created and initialised on first use.
   Result<ImageStore*> store();
+  // The container runtime over that store, created on first use.
+  Result<LinuxRuntime*> runtime();
   RegistryOptions registry_options() const;
   // A user's image name as the store knows it: the normalized reference when it parses and
   // is present, otherwise the text as typed (an image id or digest).
@@ -26,6 +30,7 @@ struct Context {
 
  private:
   std::unique_ptr<ImageStore> store_;
+  std::unique_ptr<LinuxRuntime> runtime_;
 };
 
 }  // namespace zl::cli

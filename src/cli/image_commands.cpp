@@ -165,10 +165,12 @@ Result<int> tag(Context& ctx, const std::string& source, const std::string& targ
 
 Result<int> rmi(Context& ctx, const std::vector<std::string>& names, bool force) {
   ZL_TRY_ASSIGN(ImageStore * store, ctx.store());
+  ZL_TRY_ASSIGN(LinuxRuntime * runtime, ctx.runtime());
+  auto in_use = [runtime](const Digest& image_id) { return runtime->image_in_use(image_id); };
   int failures = 0;
   bool removed_any = false;
   for (const auto& n : names) {
-    auto untagged = store->remove(ctx.store_name(*store, n), force);
+    auto untagged = store->remove(ctx.store_name(*store, n), force, in_use);
     if (!untagged) {
       std::cerr << "zlayer: " << untagged.error().message << "\n";
       ++failures;

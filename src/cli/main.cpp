@@ -42,10 +42,12 @@ int main(int argc, char** argv) {
   app.add_option("--insecure-registry", ctx.insecure_registries,
                  "Registry reached over plain HTTP (repeatable; env ZLAYER_INSECURE_REGISTRIES)");
   app.add_option("--auth-config", ctx.auth_config, "Docker-style config.json with registry logins");
+  app.add_option("--runtime", ctx.oci_runtime, "OCI runtime: auto, runc, crun or a path")->capture_default_str();
   app.add_flag("--debug", ctx.debug, "Log debug messages to stderr");
   app.parse_complete_callback([&] { zl::init_logging(ctx.debug); });
 
   zl::cli::add_image_commands(app, ctx);
+  zl::cli::add_container_commands(app, ctx);
 
   try {
     app.parse(argc, argv);

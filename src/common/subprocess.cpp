@@ -3,11 +3,15 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <thread>
 
 #include "common/fs.h"
 
@@ -152,6 +156,160 @@ Result<SubprocessResult> run_process(const std::vector<std::string>& argv, const
   if (WIFEXITED(status)) res.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) res.signal = WTERMSIG(status);
   return res;
+}
+
+// ---- Child: a program running beside us ----
+
+namespace {
+
+ProcessExit decode_status(int status) {
+  ProcessExit e;
+  if (WIFEXITED(status)) e.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) e.signal = WTERMSIG(status);
+  return e;
+}
+
+// The child's stdio and extra fds as {source fd, target number}; -1 sources become /dev/null.
+std::vector<std::pair<int, int>> fd_plan(const SpawnOptions& o, int devnull_r, int devnull_w) {
+  std::vector<std::pair<int, int>> plan = {{o.stdin_fd >= 0 ? o.stdin_fd : devnull_r, 0},
+                                           {o.stdout_fd >= 0 ? o.stdout_fd : devnull_w, 1},
+                                           {o.stderr_fd >= 0 ? o.stderr_fd : devnull_w, 2}};
+  plan.insert(plan.end(), o.extra_fds.begin(), o.extra_fds.end());
+  return plan;
+}
+
+// Runs in the forked child: only async-signal-safe calls. Never returns.
+[[noreturn]] void exec_child(const std::string& exe, char** argv, char** envp, const SpawnOptions& o,
+                             const std::vector<std::pair<int, int>>& plan, int err_w) {
+  int max_target = 2;
+  for (const auto& [src, dst] : plan) max_target = std::max(max_target, dst);
+  // The error pipe too must live above the targets, or a dup2 could replace it.
+  int err_fd = ::fcntl(err_w, F_DUPFD_CLOEXEC, max_target + 1);
+  if (err_fd < 0) ::_exit(127);
+  auto fail = [err_fd]() {
+    int e = errno;
+    (void)!::write(err_fd, &e, sizeof e);
+    ::_exit(127);
+  };
+  // Move every source above all targets first, so a dup2 never clobbers a source still needed.
+  int moved[64];
+  if (plan.size() > 64) fail();
+  for (size_t i = 0; i < plan.size(); ++i) {
+    moved[i] = ::fcntl(plan[i].first, F_DUPFD_CLOEXEC, max_target + 1);
+    if (moved[i] < 0) fail();
+  }
+  for (size_t i = 0; i < plan.size(); ++i) {
+    if (::dup2(moved[i], plan[i].second) < 0) fail();
+  }
+  for (int fd = 3; fd <= max_target; ++fd) {
+    bool wanted = false;
+    for (const auto& p : plan) wanted = wanted || p.second == fd;
+    if (!wanted) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+  }
+  ::close_range(static_cast<unsigned>(max_target + 1), ~0U, CLOSE_RANGE_CLOEXEC);
+
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  for (int sig = 1; sig < 32; ++sig) {
+    if (sig != SIGKILL && sig != SIGSTOP) ::signal(sig, SIG_DFL);
+  }
+  if (o.new_session && ::setsid() < 0) fail();
+  if (o.new_session && o.controlling_tty && ::ioctl(0, TIOCSCTTY, 0) < 0) fail();
+  if (!o.cwd.empty() && ::chdir(o.cwd.c_str()) != 0) fail();
+  if (envp) {
+    ::execve(exe.c_str(), argv, envp);
+  } else {
+    ::execv(exe.c_str(), argv);
+  }
+  fail();
+  ::_exit(127);
+}
+
+}  // namespace
+
+Result<Child> Child::spawn(const std::vector<std::string>& argv, const SpawnOptions& opts) {
+  if (argv.empty()) return invalid_argument("spawn: empty argv");
+  std::string exe = find_program(argv[0]);
+  if (exe.empty()) return not_found("{}: program not found in PATH", argv[0]);
+
+  std::vector<char*> cargv;
+  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+  cargv.push_back(nullptr);
+  std::vector<char*> cenv;
+  if (opts.env) {
+    for (const auto& e : *opts.env) cenv.push_back(const_cast<char*>(e.c_str()));
+    cenv.push_back(nullptr);
+  }
+  UniqueFd devnull_r(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  UniqueFd devnull_w(::open("/dev/null", O_WRONLY | O_CLOEXEC));
+  if (!devnull_r || !devnull_w) return errno_error(errno, "open /dev/null");
+  auto plan = fd_plan(opts, devnull_r.get(), devnull_w.get());
+  int errp[2];
+  if (::pipe2(errp, O_CLOEXEC) != 0) return errno_error(errno, "create pipe");
+  UniqueFd err_r(errp[0]), err_w(errp[1]);
+
+  pid_t pid = ::fork();
+  if (pid < 0) return errno_error(errno, fmt::format("fork for {}", argv[0]));
+  if (pid == 0) exec_child(exe, cargv.data(), opts.env ? cenv.data() : nullptr, opts, plan, err_w.get());
+
+  err_w.reset();
+  int child_errno = 0;
+  ssize_t n;
+  do {
+    n = ::read(err_r.get(), &child_errno, sizeof child_errno);
+  } while (n < 0 && errno == EINTR);
+  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  Child child(pid, std::move(pidfd), argv[0]);
+  if (n > 0) {
+    (void)child.wait();
+    return errno_error(child_errno, fmt::format("start {}", argv[0]));
+  }
+  return child;
+}
+
+Child::~Child() {
+  if (pid_ <= 0 || exit_) return;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  }
+}
+
+void Child::signal(int sig) const {
+  if (pid_ > 0 && !exit_) ::kill(pid_, sig);
+}
+
+Result<ProcessExit> Child::wait() {
+  ZL_TRY_ASSIGN(auto e, wait_for(std::nullopt));
+  return *e;
+}
+
+Result<std::optional<ProcessExit>> Child::wait_for(std::optional<std::chrono::milliseconds> timeout) {
+  if (exit_) return exit_;
+  if (pid_ <= 0) return internal("wait: no child");
+  auto deadline =
+      timeout ? std::chrono::steady_clock::now() + *timeout : std::chrono::steady_clock::time_point::max();
+  for (;;) {
+    int status = 0;
+    pid_t r = ::waitpid(pid_, &status, timeout ? WNOHANG : 0);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return errno_error(errno, fmt::format("wait for {}", name_));
+    if (r == pid_) {
+      exit_ = decode_status(status);
+      pidfd_.reset();
+      return exit_;
+    }
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return std::optional<ProcessExit>();
+    if (pidfd_) {
+      pollfd p{pidfd_.get(), POLLIN, 0};
+      ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), 1000 * 60)));
+    } else {
+      std::this_thread::sleep_for(std::min(left, std::chrono::milliseconds(10)));
+    }
+  }
 }
 
 }  // namespace zl

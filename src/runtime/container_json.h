@@ -1,0 +1,19 @@
+// JSON forms of ContainerSpec and ExitInfo, for container.json / state.json on disk and for
+// inspect output. from_json is strict: a wrong type is an error naming the field.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "runtime/container_spec.h"
+#include "runtime/linux/conmon_runtime.h"
+
+namespace zl {
+
+nlohmann::json to_json(const ContainerSpec& s);
+Result<ContainerSpec> container_spec_from_json(const nlohmann::json& j);
+
+std::string_view to_string(ExitInfo::Reason r);
+nlohmann::json to_json(const ExitInfo& e);
+Result<ExitInfo> exit_info_from_json(const nlohmann::json& j);
+
+}  // namespace zl

@@ -1,0 +1,174 @@
+#include "runtime/container_store.h"
+
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include <nlohmann/json.hpp>
+
+#include "runtime/container_json.h"
+
+namespace zl {
+
+using json = nlohmann::json;
+
+namespace {
+
+bool is_hex(const std::string& s) {
+  return !s.empty() && s.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+}  // namespace
+
+std::string new_container_id() {
+  unsigned char bytes[32];
+  size_t got = 0;
+  while (got < sizeof bytes) {
+    ssize_t n = ::getrandom(bytes + got, sizeof bytes - got, 0);
+    if (n > 0) got += static_cast<size_t>(n);
+  }
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string id;
+  for (unsigned char b : bytes) {
+    id.push_back(digits[b >> 4]);
+    id.push_back(digits[b & 0xf]);
+  }
+  return id;
+}
+
+Status validate_container_name(const std::string& name) {
+  auto ok_first = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+  auto ok_rest = [&](char c) { return ok_first(c) || c == '_' || c == '.' || c == '-'; };
+  if (name.size() < 2 || !ok_first(name[0]) || !std::all_of(name.begin() + 1, name.end(), ok_rest) ||
+      name.size() > 128)
+    return invalid_argument("invalid container name \"{}\": only [a-zA-Z0-9][a-zA-Z0-9_.-]+ is allowed", name);
+  return {};
+}
+
+ContainerStore::ContainerStore(fs::path containers_dir) : dir_(std::move(containers_dir)) {}
+
+Status ContainerStore::init() const {
+  ZL_TRY(make_dirs(dir_, 0700));
+  return make_dirs(dir_ / "names", 0700);
+}
+
+Result<std::vector<std::string>> ContainerStore::ids() const {
+  std::vector<std::string> out;
+  std::error_code ec;
+  if (!fs::exists(dir_, ec)) return out;  // no container was ever created here
+  for (const auto& e : fs::directory_iterator(dir_, ec)) {
+    std::string n = e.path().filename().string();
+    if (n.size() == 64 && is_hex(n) && fs::exists(e.path() / "container.json")) out.push_back(n);
+  }
+  if (ec) return io("list {}: {}", dir_.string(), ec.message());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Result<std::string> ContainerStore::resolve(const std::string& ref) const {
+  if (ref.empty()) return invalid_argument("empty container name or id");
+  std::error_code ec;
+  fs::path link = dir_ / "names" / ref;
+  if (ref.find('/') == std::string::npos && fs::is_symlink(link, ec)) {
+    std::string id = fs::read_symlink(link, ec).string();
+    if (!ec && fs::exists(dir_ / id / "container.json")) return id;
+  }
+  if (is_hex(ref) && ref.size() >= 3) {
+    ZL_TRY_ASSIGN(auto all, ids());
+    std::vector<std::string> hits;
+    for (const auto& id : all)
+      if (id.starts_with(ref)) hits.push_back(id);
+    if (hits.size() == 1) return hits[0];
+    if (hits.size() > 1) return invalid_argument("container id prefix \"{}\" is ambiguous ({} matches)", ref, hits.size());
+  }
+  return not_found("no such container: {}", ref);
+}
+
+Result<ContainerRecord> ContainerStore::load(const std::string& id) const {
+  ZL_TRY_ASSIGN(auto text, read_file(dir_ / id / "container.json"));
+  try {
+    json j = json::parse(text);
+    ContainerRecord r;
+    r.id = j.at("id").get<std::string>();
+    r.name = j.at("name").get<std::string>();
+    r.image = j.at("image").get<std::string>();
+    r.image_id = j.at("image_id").get<std::string>();
+    ZL_TRY_ASSIGN(r.spec, container_spec_from_json(j.at("spec")));
+    r.command = j.at("command").get<std::vector<std::string>>();
+    r.created_at = j.at("created_at").get<int64_t>();
+    r.cgroups_path = j.at("cgroups_path").get<std::string>();
+    r.oci_runtime = j.at("oci_runtime").get<std::string>();
+    for (const auto& p : j.at("lower_dirs")) r.lower_dirs.emplace_back(p.get<std::string>());
+    return r;
+  } catch (const json::exception& e) {
+    return corrupt("container {}: container.json is damaged: {}", id, e.what());
+  }
+}
+
+Status ContainerStore::save(const ContainerRecord& r) const {
+  json lowers = json::array();
+  for (const auto& p : r.lower_dirs) lowers.push_back(p.string());
+  json j = {{"id", r.id},
+            {"name", r.name},
+            {"image", r.image},
+            {"image_id", r.image_id},
+            {"spec", to_json(r.spec)},
+            {"command", r.command},
+            {"created_at", r.created_at},
+            {"cgroups_path", r.cgroups_path},
+            {"oci_runtime", r.oci_runtime},
+            {"lower_dirs", lowers}};
+  return write_file_atomic(dir_ / r.id / "container.json", j.dump(2), 0600);
+}
+
+Result<ContainerRunState> ContainerStore::load_state(const std::string& id) const {
+  auto text = read_file(dir_ / id / "state.json");
+  if (!text && text.error().kind == ErrorKind::not_found) return ContainerRunState{};
+  if (!text) return tl::unexpected(text.error());
+  try {
+    json j = json::parse(*text);
+    ContainerRunState st;
+    st.started_at = j.value("started_at", int64_t{0});
+    st.finished_at = j.value("finished_at", int64_t{0});
+    st.restart_count = j.value("restart_count", 0);
+    if (auto e = j.find("exit"); e != j.end() && !e->is_null()) {
+      ZL_TRY_ASSIGN(st.exit, exit_info_from_json(*e));
+    }
+    return st;
+  } catch (const json::exception& e) {
+    return corrupt("container {}: state.json is damaged: {}", id, e.what());
+  }
+}
+
+Status ContainerStore::save_state(const std::string& id, const ContainerRunState& st) const {
+  json j = {{"started_at", st.started_at}, {"finished_at", st.finished_at}, {"restart_count", st.restart_count}};
+  j["exit"] = st.exit ? to_json(*st.exit) : json(nullptr);
+  return write_file_atomic(dir_ / id / "state.json", j.dump(2), 0600);
+}
+
+Status ContainerStore::reserve_name(const std::string& name, const std::string& id) const {
+  fs::path link = dir_ / "names" / name;
+  if (::symlink(id.c_str(), link.c_str()) == 0) return {};
+  if (errno != EEXIST) return errno_error(errno, "reserve container name " + name);
+  std::error_code ec;
+  std::string owner = fs::read_symlink(link, ec).string();
+  if (!ec && !fs::exists(dir_ / owner)) {  // left by a create that crashed: take it over
+    fs::remove(link, ec);
+    if (::symlink(id.c_str(), link.c_str()) == 0) return {};
+  }
+  return conflict("the container name \"{}\" is already in use by container {}", name, owner.substr(0, 12));
+}
+
+void ContainerStore::release_name(const std::string& name, const std::string& id) const {
+  fs::path link = dir_ / "names" / name;
+  std::error_code ec;
+  if (fs::read_symlink(link, ec).string() == id) fs::remove(link, ec);
+}
+
+Result<FileLock> ContainerStore::lock(const std::string& id) const {
+  return FileLock::acquire(dir_ / id / "lock");
+}
+
+}  // namespace zl

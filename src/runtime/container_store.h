@@ -1,0 +1,65 @@
+// Containers on disk, the single truth about them: <root>/containers/<id>/ holds container.json
+// (what was asked and resolved at create, written once) and state.json (start/stop bookkeeping),
+// both written atomically; <root>/containers/names/<name> is a symlink to the id, which makes
+// name reservation atomic. Every change to one container holds its lock file.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runtime/container.h"
+
+namespace zl {
+
+// Written once at create.
+struct ContainerRecord {
+  std::string id, name, image, image_id;
+  ContainerSpec spec;
+  std::vector<std::string> command;
+  int64_t created_at = 0;
+  std::string cgroups_path;
+  std::string oci_runtime;
+  std::vector<fs::path> lower_dirs;  // the image layers under the rootfs overlay
+};
+
+// Changed as the container runs.
+struct ContainerRunState {
+  int64_t started_at = 0;
+  int64_t finished_at = 0;
+  std::optional<ExitInfo> exit;  // cached once read from conmon's exit file
+  int restart_count = 0;
+};
+
+class ContainerStore {
+ public:
+  explicit ContainerStore(fs::path containers_dir);
+  Status init() const;  // creates the directories (on first create)
+
+  ContainerPaths paths(const std::string& id) const { return ContainerPaths{dir_ / id}; }
+  // Id, unique id prefix (>= 3 chars) or name -> id. not_found / invalid_argument (ambiguous).
+  Result<std::string> resolve(const std::string& ref) const;
+  Result<std::vector<std::string>> ids() const;
+
+  Result<ContainerRecord> load(const std::string& id) const;
+  Status save(const ContainerRecord& rec) const;
+  Result<ContainerRunState> load_state(const std::string& id) const;
+  Status save_state(const std::string& id, const ContainerRunState& st) const;
+
+  // conflict when the name is taken by another container.
+  Status reserve_name(const std::string& name, const std::string& id) const;
+  void release_name(const std::string& name, const std::string& id) const;
+
+  // Exclusive lock on one container, for any change to it.
+  Result<FileLock> lock(const std::string& id) const;
+
+ private:
+  fs::path dir_;
+};
+
+// A fresh random container id: 64 lowercase hex digits.
+std::string new_container_id();
+// docker's rule: [a-zA-Z0-9][a-zA-Z0-9_.-]+
+Status validate_container_name(const std::string& name);
+
+}  // namespace zl

@@ -1,0 +1,25 @@
+// What a container's directory says about it, for the runtime's own use: its cgroup (from
+// config.json), its conmon (the pid file checked against /proc), and waiting for that conmon.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "runtime/linux/conmon_runtime.h"
+
+namespace zl {
+
+// linux.cgroupsPath of the bundle's config.json.
+Result<std::string> container_cgroups_path(const ContainerPaths& paths);
+
+// A pidfd on the container's conmon while it lives (the pid file names a conmon whose command
+// line has this container's exit dir: a reused pid is not mistaken for it); empty otherwise.
+UniqueFd open_conmon_pidfd(const ContainerPaths& paths);
+
+// Waits for the container's conmon to exit; SIGKILLs it when the timeout passes.
+Status wait_for_monitor_exit(const ContainerPaths& paths, std::chrono::milliseconds timeout);
+
+}  // namespace zl

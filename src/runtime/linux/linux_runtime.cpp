@@ -1,0 +1,411 @@
+#include "runtime/linux/linux_runtime.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "common/log.h"
+#include "oci/bundle_builder.h"
+#include "oci/signals.h"
+#include "rootfs/overlay.h"
+
+namespace zl {
+
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool process_alive(int pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM); }
+
+int read_pid(const fs::path& pidfile) {
+  auto text = read_file(pidfile);
+  if (!text) return 0;
+  try {
+    return std::stoi(*text);
+  } catch (...) {
+    return 0;
+  }
+}
+
+// cgroup v1 freezer or v2 cgroup.freeze says the container is frozen.
+bool cgroup_frozen(const std::string& cgroups_path) {
+  std::ifstream v1("/sys/fs/cgroup/freezer" + cgroups_path + "/freezer.state");
+  std::string state;
+  if (v1 >> state) return state == "FROZEN" || state == "FREEZING";
+  std::ifstream v2("/sys/fs/cgroup" + cgroups_path + "/cgroup.freeze");
+  int frozen = 0;
+  return (v2 >> frozen) && frozen == 1;
+}
+
+std::string image_basename(const std::string& reference) {
+  std::string s = reference.substr(0, reference.find('@'));
+  if (auto slash = s.rfind('/'); slash != std::string::npos) s = s.substr(slash + 1);
+  if (auto colon = s.find(':'); colon != std::string::npos) s = s.substr(0, colon);
+  return s.empty() ? "ctr" : s;
+}
+
+// /etc/hostname, /etc/hosts and /etc/resolv.conf for the container, bind-mounted by the bundle.
+Status write_etc_files(const ContainerPaths& paths, const std::string& hostname) {
+  ZL_TRY(write_file_atomic(paths.dir / "hostname", hostname + "\n", 0644));
+  ZL_TRY(write_file_atomic(paths.dir / "hosts",
+                           fmt::format("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+                                       "127.0.1.1\t{}\n",
+                                       hostname),
+                           0644));
+  auto resolv = read_file("/etc/resolv.conf");
+  return write_file_atomic(paths.dir / "resolv.conf", resolv ? *resolv : std::string(), 0644);
+}
+
+CreateOptions create_options(const ContainerSpec& spec) {
+  return CreateOptions{.name = spec.name, .tty = spec.tty, .open_stdin = spec.open_stdin, .log_size_max = 10 << 20};
+}
+
+}  // namespace
+
+LinuxRuntime::LinuxRuntime(fs::path root, ImageStore& images, LinuxRuntimeOptions opts)
+    : root_(std::move(root)), images_(images), opts_(std::move(opts)), containers_(root_ / "containers") {}
+
+Result<OciRuntime> LinuxRuntime::oci_runtime() {
+  ZL_TRY_ASSIGN(ConmonRuntime * d, driver());
+  return d->oci();
+}
+
+Result<ConmonRuntime*> LinuxRuntime::driver() {
+  if (!driver_) {
+    fs::path state_dir = root_ / "run" / "oci";
+    ZL_TRY(make_dirs(state_dir, 0700));
+    ZL_TRY_ASSIGN(auto oci, select_oci_runtime(opts_.oci_runtime, state_dir));
+    driver_ = std::make_unique<ConmonRuntime>(std::move(oci), state_dir);
+  }
+  return driver_.get();
+}
+
+bool LinuxRuntime::image_in_use(const Digest& config_digest) const {
+  auto ids = containers_.ids();
+  if (!ids) return true;  // cannot tell: be safe
+  for (const auto& id : *ids) {
+    auto rec = containers_.load(id);
+    if (rec && rec->image_id == config_digest.str()) return true;
+  }
+  return false;
+}
+
+Result<std::optional<ExitInfo>> LinuxRuntime::settle_exit(const std::string& id, ContainerInfo& c) {
+  ZL_TRY_ASSIGN(ConmonRuntime * d, driver());
+  ZL_TRY_ASSIGN(auto exit, d->exit_info(id, containers_.paths(id)));
+  if (exit) {
+    c.status = ContainerStatus::exited;
+    c.exit = exit;
+    c.finished_at = exit->finished_at_unix_nano;
+    c.pid = 0;
+  }
+  return exit;
+}
+
+Result<ContainerInfo> LinuxRuntime::info(const std::string& id) {
+  ZL_TRY_ASSIGN(auto rec, containers_.load(id));
+  ZL_TRY_ASSIGN(auto st, containers_.load_state(id));
+  ContainerPaths paths = containers_.paths(id);
+  ContainerInfo c{.id = rec.id,
+                  .name = rec.name,
+                  .image = rec.image,
+                  .image_id = rec.image_id,
+                  .spec = rec.spec,
+                  .command = rec.command,
+                  .created_at = rec.created_at,
+                  .started_at = st.started_at,
+                  .finished_at = st.finished_at,
+                  .exit = st.exit,
+                  .cgroups_path = rec.cgroups_path,
+                  .dir = paths.dir,
+                  .rootfs = paths.bundle() / "rootfs",
+                  .oci_runtime = rec.oci_runtime};
+  if (st.exit) {
+    c.status = ContainerStatus::exited;
+    return c;
+  }
+  ZL_TRY_ASSIGN(auto exit, settle_exit(id, c));
+  if (exit) return c;
+  int pid = read_pid(paths.pidfile());
+  if (process_alive(pid)) {
+    c.pid = pid;
+    c.status = st.started_at == 0                ? ContainerStatus::created
+               : cgroup_frozen(rec.cgroups_path) ? ContainerStatus::paused
+                                                 : ContainerStatus::running;
+    return c;
+  }
+  // The process is gone: conmon writes the exit file in a moment, unless conmon died too.
+  ZL_TRY_ASSIGN(ConmonRuntime * d, driver());
+  if (d->monitor_alive(paths)) {
+    ZL_TRY_ASSIGN(auto late, d->wait(id, paths, 2000ms));
+    if (late) {
+      c.status = ContainerStatus::exited;
+      c.exit = late;
+      c.finished_at = late->finished_at_unix_nano;
+      return c;
+    }
+  }
+  c.status = ContainerStatus::exited;
+  c.exit = ExitInfo{.exit_code = -1,
+                    .reason = ExitInfo::Reason::runtime_error,
+                    .message = "the container's monitor (conmon) is gone and left no exit status"};
+  return c;
+}
+
+Result<ContainerInfo> LinuxRuntime::create_container(const ContainerSpec& spec_in) {
+  ZL_TRY(containers_.init());
+  ZL_TRY_ASSIGN(ConmonRuntime * d, driver());
+  ContainerSpec spec = spec_in;
+  ZL_TRY_ASSIGN(auto lease, images_.lease());  // prune must not take the layers from under us
+  ZL_TRY_ASSIGN(auto image, images_.inspect(spec.image));
+  std::string id = new_container_id();
+  if (spec.name.empty()) spec.name = image_basename(image.record.reference) + "-" + id.substr(0, 6);
+  ZL_TRY(validate_container_name(spec.name));
+  ContainerPaths paths = containers_.paths(id);
+  ZL_TRY(make_dirs(paths.dir, 0700));
+
+  // Undo everything done so far unless we get to the end.
+  bool done = false, named = false, created = false;
+  auto undo = [&] {
+    if (done) return;
+    if (created) (void)d->remove(id, paths, true);
+    (void)unmount_overlay(paths.bundle() / "rootfs");
+    (void)remove_tree(paths.dir);
+    if (named) containers_.release_name(spec.name, id);
+  };
+  struct Guard {
+    std::function<void()> f;
+    ~Guard() { f(); }
+  } guard{undo};
+
+  ZL_TRY(containers_.reserve_name(spec.name, id));
+  named = true;
+  ZL_TRY_ASSIGN(auto lock, containers_.lock(id));
+
+  std::vector<fs::path> lowers = image.layer_dirs;
+  if (lowers.empty()) {  // an image without layers still needs one lower dir
+    ZL_TRY(make_dirs(paths.dir / "empty", 0755));
+    lowers.push_back(paths.dir / "empty");
+  }
+  fs::path rootfs = paths.bundle() / "rootfs";
+  ZL_TRY(mount_overlay({lowers, paths.dir / "upper", paths.dir / "work"}, rootfs));
+
+  std::string hostname = spec.hostname.empty() ? id.substr(0, 12) : spec.hostname;
+  ZL_TRY(write_etc_files(paths, hostname));
+  BundleInputs in{.spec = spec,
+                  .image_config = image.config,
+                  .rootfs = rootfs,
+                  .container_id = id,
+                  .hostname = hostname,
+                  .hosts_file = paths.dir / "hosts",
+                  .hostname_file = paths.dir / "hostname",
+                  .resolv_conf = paths.dir / "resolv.conf",
+                  .cgroups_path = "/zlayer/" + id};
+  ZL_TRY_ASSIGN(auto config, build_runtime_config(in));
+  ZL_TRY(write_file_atomic(paths.bundle() / "config.json", config.dump(2), 0600));
+
+  ContainerRecord rec{.id = id,
+                      .name = spec.name,
+                      .image = image.record.reference,
+                      .image_id = image.record.config_digest.str(),
+                      .spec = spec,
+                      .command = config["process"]["args"].get<std::vector<std::string>>(),
+                      .created_at = now_ns(),
+                      .cgroups_path = in.cgroups_path,
+                      .oci_runtime = d->oci().name,
+                      .lower_dirs = lowers};
+  ZL_TRY(containers_.save(rec));
+  ZL_TRY(d->create(id, paths, create_options(spec)));
+  created = true;
+  done = true;
+  return info(id);
+}
+
+Result<ContainerInfo> LinuxRuntime::running(const std::string& ref, std::string_view action) {
+  ZL_TRY_ASSIGN(auto id, containers_.resolve(ref));
+  ZL_TRY_ASSIGN(auto c, info(id));
+  if (c.status != ContainerStatus::running && c.status != ContainerStatus::paused)
+    return conflict("cannot {} container {}: it is not running ({})", action, c.name, to_string(c.status));
+  return c;
+}
+
+Status LinuxRuntime::start_container(const std::string& ref) {
+  ZL_TRY_ASSIGN(ConmonRuntime * d, driver());
+  ZL_TRY_ASSIGN(auto id, containers_.resolve(ref));
+  ZL_TRY_ASSIGN(auto lock, containers_.lock(id));
+  ZL_TRY_ASSIGN(auto c, info(id));
+  if (c.status == ContainerStatus::running || c.status == ContainerStatus::paused) return {};
+  ZL_TRY_ASSIGN(auto st, containers_.load_state(id));
+  if (c.status == ContainerStatus::exited) {
+    // Like docker: the same container runs again, on the same rootfs (its upper layer kept).
+    ContainerPaths paths = containers_.paths(id);
+    ZL_TRY(d->remove(id, paths, true));
+    ZL_TRY(remove_tree(paths.exit_dir()));
+    ZL_TRY(remove_tree(paths.persist_dir()));
+    ZL_TRY(d->create(id, paths, create_options(c.spec)));
+    st.exit.reset();
+    st.finished_at = 0;
+    ++st.restart_count;
+  }
+  st.started_at = now_ns();
+  ZL_TRY(containers_.save_state(id, st));
+  return d->start(id).map_error([&](Error e) { return std::move(e).wrap("start container " + c.name); });
+}
+
+Status LinuxRuntime::stop_locked(const ContainerInfo& c, std::chrono::seconds timeout) {
+  ZL_TRY_ASSIGN(ConmonRuntime * d, driver());
+  ContainerPaths paths = containers_.paths(c.id);
+  std::string sig_name = c.spec.stop_signal;
+  if (sig_name.empty()) sig_name = "SIGTERM";
+  ZL_TRY_ASSIGN(int sig, parse_signal(sig_name));
+  if (c.status == ContainerStatus::paused) {
+    ZL_TRY(d->kill(c.id, sig));
+    ZL_TRY(d->resume(c.id));
+  } else {
+    ZL_TRY(d->kill(c.id, sig));
+  }
+  ZL_TRY_ASSIGN(auto exit, d->wait(c.id, paths, std::chrono::duration_cast<std::chrono::milliseconds>(timeout)));
+  if (exit) return {};
+  spdlog::info("container {} did not stop within {}s after {}: sending SIGKILL", c.name, timeout.count(), sig_name);
+  ZL_TRY(d->kill(c.id, SIGKILL));
+  ZL_TRY_ASSIGN(auto killed, d->wait(c.id, paths, 30000ms));
+  if (!killed) return unavailable("container {} did not exit after SIGKILL", c.name);
+  return {};
+}
+
+Status LinuxRuntime::stop_container(const std::string& ref, std::optional<std::chrono::seconds> timeout) {
+  ZL_TRY_ASSIGN(auto id, containers_.resolve(ref));
+  ZL_TRY_ASSIGN(auto lock, containers_.lock(id));
+  ZL_TRY_ASSIGN(auto c, info(id));
+  if (c.status == ContainerStatus::exited) return {};
+  if (c.status == ContainerStatus::created) {  // never started: nothing runs yet
+    ZL_TRY_ASSIGN(ConmonRuntime * d, driver());
+    ZL_TRY(d->kill(id, SIGKILL));
+    (void)d->wait(id, containers_.paths(id), 10000ms);
+    return {};
+  }
+  auto t = timeout.value_or(std::chrono::seconds(c.spec.stop_timeout.value_or(10)));
+  return stop_locked(c, t);
+}
+
+Status LinuxRuntime::kill_container(const std::string& ref, const std::string& signal) {
+  ZL_TRY_ASSIGN(int sig, parse_signal(signal.empty() ? "SIGKILL" : signal));
+  ZL_TRY_ASSIGN(auto c, running(ref, "kill"));
+  ZL_TRY_ASSIGN(ConmonRuntime * d, driver());
+  return d->kill(c.id, sig);
+}
+
+Status LinuxRuntime::pause_container(const std::string& ref) {
+  ZL_TRY_ASSIGN(auto c, running(ref, "pause"));
+  if (c.status == ContainerStatus::paused) return conflict("container {} is already paused", c.name);
+  ZL_TRY_ASSIGN(ConmonRuntime * d, driver());
+  return d->pause(c.id);
+}
+
+Status LinuxRuntime::resume_container(const std::string& ref) {
+  ZL_TRY_ASSIGN(auto c, running(ref, "unpause"));
+  if (c.status != ContainerStatus::paused) return conflict("container {} is not paused", c.name);
+  ZL_TRY_ASSIGN(ConmonRuntime * d, driver());
+  return d->resume(c.id);
+}
+
+Status LinuxRuntime::teardown(const std::string& id, const std::string& name) {
+  ZL_TRY_ASSIGN(ConmonRuntime * d, driver());
+  ContainerPaths paths = containers_.paths(id);
+  ZL_TRY(d->remove(id, paths, true));
+  ZL_TRY(unmount_overlay(paths.bundle() / "rootfs"));
+  containers_.release_name(name, id);
+  return remove_tree(paths.dir);
+}
+
+Status LinuxRuntime::remove_container(const std::string& ref, bool force) {
+  ZL_TRY_ASSIGN(auto id, containers_.resolve(ref));
+  ZL_TRY_ASSIGN(auto lock, containers_.lock(id));
+  ZL_TRY_ASSIGN(auto c, info(id));
+  if (c.status == ContainerStatus::running || c.status == ContainerStatus::paused) {
+    if (!force)
+      return conflict("cannot remove container {}: it is {}: stop it first or force the removal", c.name,
+                      to_string(c.status));
+    ZL_TRY_ASSIGN(ConmonRuntime * d, driver());
+    ZL_TRY(d->kill(id, SIGKILL));
+    if (c.status == ContainerStatus::paused) (void)d->resume(id);
+    (void)d->wait(id, containers_.paths(id), 10000ms);
+  }
+  return teardown(id, c.name).map_error([&](Error e) { return std::move(e).wrap("remove container " + c.name); });
+}
+
+Result<ContainerInfo> LinuxRuntime::inspect_container(const std::string& ref) {
+  ZL_TRY_ASSIGN(auto id, containers_.resolve(ref));
+  return info(id);
+}
+
+Result<std::vector<ContainerInfo>> LinuxRuntime::list_containers() {
+  ZL_TRY_ASSIGN(auto ids, containers_.ids());
+  std::vector<ContainerInfo> out;
+  for (const auto& id : ids) {
+    auto c = info(id);
+    if (c) out.push_back(std::move(*c));  // one being removed right now vanishes: skip it
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.created_at > b.created_at; });
+  return out;
+}
+
+Result<std::optional<ExitInfo>> LinuxRuntime::wait_container(const std::string& ref,
+                                                             std::optional<std::chrono::milliseconds> timeout) {
+  ZL_TRY_ASSIGN(auto id, containers_.resolve(ref));
+  ZL_TRY_ASSIGN(auto c, info(id));
+  if (c.status == ContainerStatus::exited) return c.exit;
+  ZL_TRY_ASSIGN(ConmonRuntime * d, driver());
+  ZL_TRY_ASSIGN(auto exit, d->wait(id, containers_.paths(id), timeout));
+  if (!exit) return exit;
+  ZL_TRY_ASSIGN(auto done, info(id));  // the same exit, as recorded
+  return done.exit;
+}
+
+Result<ExecResult> LinuxRuntime::exec(const std::string& ref, ExecOptions opts) {
+  ZL_TRY_ASSIGN(auto c, running(ref, "exec in"));
+  ZL_TRY_ASSIGN(ConmonRuntime * d, driver());
+  return d->exec(c.id, opts);
+}
+
+Status LinuxRuntime::exec_stream(const std::string& ref, ExecOptions opts,
+                                 const std::function<Status(const ExecEvent&)>& on_event) {
+  ZL_TRY_ASSIGN(auto c, running(ref, "exec in"));
+  ZL_TRY_ASSIGN(ConmonRuntime * d, driver());
+  return d->exec_stream(c.id, opts, on_event);
+}
+
+Result<int> LinuxRuntime::exec_interactive(const std::string& ref, ExecOptions opts) {
+  ZL_TRY_ASSIGN(auto c, running(ref, "exec in"));
+  ZL_TRY_ASSIGN(ConmonRuntime * d, driver());
+  return d->exec_interactive(c.id, opts);
+}
+
+Status LinuxRuntime::container_logs(const std::string& ref, LogQuery query,
+                                    const std::function<Status(const LogEntry&)>& sink) {
+  ZL_TRY_ASSIGN(auto id, containers_.resolve(ref));
+  if (query.follow && !query.stop) {
+    query.stop = [this, id] {
+      auto c = info(id);
+      return !c || c->status == ContainerStatus::exited;
+    };
+  }
+  return read_container_log(containers_.paths(id).log(), query, sink);
+}
+
+Result<ContainerStats> LinuxRuntime::container_stats(const std::string& ref) {
+  ZL_TRY_ASSIGN(auto c, running(ref, "read stats of"));
+  ZL_TRY_ASSIGN(auto cg, read_cgroup_stats(c.cgroups_path));
+  return ContainerStats{.id = c.id, .cgroup = cg, .read_at_unix_nano = now_ns()};
+}
+
+}  // namespace zl

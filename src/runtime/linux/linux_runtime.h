@@ -1,0 +1,66 @@
+// The Linux backend of Runtime: an overlay rootfs over the image's shared layers, an OCI
+// bundle, and conmon + runc/crun to run it. All state is on disk under <root>/containers,
+// so any number of zlayer processes (CLI, daemon) can work on it side by side.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "runtime/container_store.h"
+#include "runtime/runtime.h"
+#include "store/image_store.h"
+
+namespace zl {
+
+struct LinuxRuntimeOptions {
+  std::string oci_runtime = "auto";  // "auto", "runc", "crun" or a path
+};
+
+class LinuxRuntime : public Runtime {
+ public:
+  LinuxRuntime(fs::path root, ImageStore& images, LinuxRuntimeOptions opts = {});
+
+  // The OCI runtime in use (selected on first need; "auto" probes once and caches).
+  Result<OciRuntime> oci_runtime();
+  // For `rmi`: does any container use the image with this config digest?
+  bool image_in_use(const Digest& config_digest) const;
+  ContainerStore& containers() { return containers_; }
+
+  Result<ContainerInfo> create_container(const ContainerSpec& spec) override;
+  Status start_container(const std::string& ref) override;
+  Status stop_container(const std::string& ref, std::optional<std::chrono::seconds> timeout = {}) override;
+  Status kill_container(const std::string& ref, const std::string& signal) override;
+  Status pause_container(const std::string& ref) override;
+  Status resume_container(const std::string& ref) override;
+  Status remove_container(const std::string& ref, bool force) override;
+  Result<ContainerInfo> inspect_container(const std::string& ref) override;
+  Result<std::vector<ContainerInfo>> list_containers() override;
+  Result<std::optional<ExitInfo>> wait_container(const std::string& ref,
+                                                 std::optional<std::chrono::milliseconds> timeout = {}) override;
+  Result<ExecResult> exec(const std::string& ref, ExecOptions opts) override;
+  Status exec_stream(const std::string& ref, ExecOptions opts,
+                     const std::function<Status(const ExecEvent&)>& on_event) override;
+  Result<int> exec_interactive(const std::string& ref, ExecOptions opts) override;
+  Status container_logs(const std::string& ref, LogQuery query,
+                        const std::function<Status(const LogEntry&)>& sink) override;
+  Result<ContainerStats> container_stats(const std::string& ref) override;
+
+ private:
+  Result<ConmonRuntime*> driver();
+  // The container's state now, from its files, conmon's exit file and the process table.
+  Result<ContainerInfo> info(const std::string& id);
+  // Records the exit in state.json once conmon has written it.
+  Result<std::optional<ExitInfo>> settle_exit(const std::string& id, ContainerInfo& c);
+  Result<ContainerInfo> running(const std::string& ref, std::string_view action);
+  Status stop_locked(const ContainerInfo& c, std::chrono::seconds timeout);
+  Status teardown(const std::string& id, const std::string& name);
+
+  fs::path root_;
+  ImageStore& images_;
+  LinuxRuntimeOptions opts_;
+  ContainerStore containers_;
+  std::unique_ptr<ConmonRuntime> driver_;
+};
+
+}  // namespace zl

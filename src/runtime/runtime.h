@@ -1,0 +1,55 @@
+// The Runtime interface: everything above it (CLI, agent, Docker API, CRI) runs containers
+// only through these calls. Backends: LinuxRuntime (conmon + runc/crun), later a VM backend
+// and the Windows HCS backend. Containers are named by id, unique id prefix or name.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runtime/container.h"
+#include "runtime/linux/cgroup_stats.h"
+#include "runtime/linux/log_reader.h"
+
+namespace zl {
+
+struct ContainerStats {
+  std::string id;
+  CgroupStats cgroup;
+  int64_t read_at_unix_nano = 0;
+};
+
+class Runtime {
+ public:
+  virtual ~Runtime() = default;
+
+  // Creates (does not start) a container from an image already in the image store.
+  virtual Result<ContainerInfo> create_container(const ContainerSpec& spec) = 0;
+  virtual Status start_container(const std::string& ref) = 0;
+  // The stop signal, then SIGKILL after `timeout` (default: the spec's, else 10 s).
+  virtual Status stop_container(const std::string& ref, std::optional<std::chrono::seconds> timeout = {}) = 0;
+  // Signal by name ("TERM", "SIGTERM") or number ("15"); invalid names are invalid_argument.
+  virtual Status kill_container(const std::string& ref, const std::string& signal) = 0;
+  virtual Status pause_container(const std::string& ref) = 0;
+  virtual Status resume_container(const std::string& ref) = 0;
+  // Refuses a running container (conflict) unless forced; tears down mounts, cgroups, files.
+  virtual Status remove_container(const std::string& ref, bool force) = 0;
+
+  virtual Result<ContainerInfo> inspect_container(const std::string& ref) = 0;
+  virtual Result<std::vector<ContainerInfo>> list_containers() = 0;
+  // Blocks until the container has exited (returns at once if it has); timeout -> nullopt.
+  virtual Result<std::optional<ExitInfo>> wait_container(
+      const std::string& ref, std::optional<std::chrono::milliseconds> timeout = {}) = 0;
+
+  virtual Result<ExecResult> exec(const std::string& ref, ExecOptions opts) = 0;
+  virtual Status exec_stream(const std::string& ref, ExecOptions opts,
+                             const std::function<Status(const ExecEvent&)>& on_event) = 0;
+  virtual Result<int> exec_interactive(const std::string& ref, ExecOptions opts) = 0;
+  virtual Status container_logs(const std::string& ref, LogQuery query,
+                                const std::function<Status(const LogEntry&)>& sink) = 0;
+  virtual Result<ContainerStats> container_stats(const std::string& ref) = 0;
+};
+
+}  // namespace zl
