@@ -92,33 +92,68 @@ Status follow_output(LinuxRuntime& rt, const std::string& id) {
   });
 }
 
-Result<int> run_foreground(LinuxRuntime& rt, const ContainerInfo& c, bool remove) {
-  ZL_TRY(rt.start_container(c.id));
-  // Forward SIGINT/SIGTERM from our terminal to the container.
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGUSR2);  // our own wake-up when the container is done
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  std::thread forwarder([&rt, id = c.id, set] {
-    int sig = 0;
-    while (sigwait(&set, &sig) == 0) {
-      if (sig == SIGUSR2) return;
-      (void)rt.kill_container(id, std::to_string(sig));
-    }
-  });
-  Status followed = follow_output(rt, c.id);
-  auto exit = rt.wait_container(c.id);
-  pthread_kill(forwarder.native_handle(), SIGUSR2);
-  forwarder.join();
-  ZL_TRY(followed);
-  ZL_TRY(exit);
-  int code = *exit ? (*exit)->exit_code : -1;
-  if (*exit && (*exit)->reason == ExitInfo::Reason::runtime_error)
-    std::cerr << "zlayer: container " << c.name << ": " << (*exit)->message << "\n";
+// While alive, SIGINT and SIGTERM sent to us go to the container (a thread waits for them).
+class SignalForwarder {
+ public:
+  SignalForwarder(LinuxRuntime& rt, const std::string& id) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGUSR2);  // our own wake-up when the container is done
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    thread_ = std::thread([&rt, id, set] {
+      int sig = 0;
+      while (sigwait(&set, &sig) == 0) {
+        if (sig == SIGUSR2) return;
+        (void)rt.kill_container(id, std::to_string(sig));
+      }
+    });
+  }
+  SignalForwarder(const SignalForwarder&) = delete;
+  SignalForwarder& operator=(const SignalForwarder&) = delete;
+  ~SignalForwarder() {
+    pthread_kill(thread_.native_handle(), SIGUSR2);
+    thread_.join();
+  }
+
+ private:
+  std::thread thread_;
+};
+
+// The container's exit as ours (125 when it has none), after removing it with --rm.
+Result<int> exit_code(LinuxRuntime& rt, const ContainerInfo& c, const std::optional<ExitInfo>& exit,
+                      bool remove) {
+  int code = exit ? exit->exit_code : -1;
+  if (exit && exit->reason == ExitInfo::Reason::runtime_error)
+    std::cerr << "zlayer: container " << c.name << ": " << exit->message << "\n";
   if (remove) ZL_TRY(rt.remove_container(c.id, true));
   return code < 0 ? 125 : code;
+}
+
+Result<int> run_foreground(LinuxRuntime& rt, const ContainerInfo& c, bool remove) {
+  ZL_TRY(rt.start_container(c.id));
+  auto forward = std::make_optional<SignalForwarder>(rt, c.id);
+  Status followed = follow_output(rt, c.id);
+  auto exit = rt.wait_container(c.id);
+  forward.reset();
+  ZL_TRY(followed);
+  ZL_TRY(exit);
+  return exit_code(rt, c, *exit, remove);
+}
+
+// `run -i`, `start -ai`: our stdio wired to the container's (through its pty with -t), connected
+// before it starts so none of its output is missed.
+Result<int> run_attached(LinuxRuntime& rt, const ContainerInfo& c, bool remove) {
+  auto forward = std::make_optional<SignalForwarder>(rt, c.id);
+  Status attached = rt.attach_container(c.id, AttachIo{}, /*start=*/true);
+  forward.reset();
+  if (!attached) {
+    if (remove) (void)rt.remove_container(c.id, true);
+    return tl::unexpected(attached.error());
+  }
+  ZL_TRY_ASSIGN(auto exit, rt.wait_container(c.id));
+  return exit_code(rt, c, exit, remove);
 }
 
 Result<int> run(Context& ctx, const ContainerFlags& f, bool detach, bool remove) {
@@ -145,6 +180,7 @@ Result<int> run(Context& ctx, const ContainerFlags& f, bool detach, bool remove)
     }
     return 0;
   }
+  if (f.interactive) return run_attached(*rt, c, remove);
   return run_foreground(*rt, c, remove);
 }
 
@@ -161,6 +197,11 @@ Result<int> for_each(const std::vector<std::string>& refs, const std::function<S
   }
   return failures ? 1 : 0;
 }
+
+struct StartArgs {
+  std::vector<std::string> containers;
+  bool attach = false, interactive = false;
+};
 
 struct PsArgs {
   bool all = false, quiet = false, no_trunc = false;
@@ -386,18 +427,20 @@ void add_container_commands(CLI::App& app, Context& ctx) {
 
   auto names = [](CLI::App* cmd, std::vector<std::string>& v) { cmd->add_option("container", v)->required(); };
 
-  auto start_args = std::make_shared<std::pair<std::vector<std::string>, bool>>();
+  auto start_args = std::make_shared<StartArgs>();
   auto* st = app.add_subcommand("start", "Start containers");
-  names(st, start_args->first);
-  st->add_flag("-a,--attach", start_args->second, "Follow the output until the container exits");
+  names(st, start_args->containers);
+  st->add_flag("-a,--attach", start_args->attach, "Follow the output until the container exits");
+  st->add_flag("-i,--interactive", start_args->interactive, "Attach stdin (and the tty) to the container's");
   st->callback(run([&ctx, start_args]() -> Result<int> {
     ZL_TRY_ASSIGN(LinuxRuntime * rt, ctx.runtime());
-    if (start_args->second) {
-      if (start_args->first.size() != 1) return invalid_argument("--attach takes one container");
-      ZL_TRY_ASSIGN(auto info, rt->inspect_container(start_args->first[0]));
-      return run_foreground(*rt, info, false);
+    if (start_args->attach || start_args->interactive) {
+      if (start_args->containers.size() != 1)
+        return invalid_argument("--attach and --interactive take one container");
+      ZL_TRY_ASSIGN(auto info, rt->inspect_container(start_args->containers[0]));
+      return start_args->interactive ? run_attached(*rt, info, false) : run_foreground(*rt, info, false);
     }
-    return for_each(start_args->first, [rt](const std::string& n) { return rt->start_container(n); });
+    return for_each(start_args->containers, [rt](const std::string& n) { return rt->start_container(n); });
   }));
 
   auto ps_args = std::make_shared<PsArgs>();

@@ -51,7 +51,19 @@ ContainerStore::ContainerStore(fs::path containers_dir) : dir_(std::move(contain
 
 Status ContainerStore::init() const {
   ZL_TRY(make_dirs(dir_, 0700));
-  return make_dirs(dir_ / "names", 0700);
+  ZL_TRY(make_dirs(dir_ / "names", 0700));
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir_, ec)) {  // removals a crash interrupted
+    if (e.path().filename().string().starts_with(".removing-")) (void)remove_tree(e.path());
+  }
+  return {};
+}
+
+Status ContainerStore::discard(const std::string& id) const {
+  fs::path trash = dir_ / (".removing-" + id);
+  if (::rename((dir_ / id).c_str(), trash.c_str()) != 0)
+    return errno_error(errno, fmt::format("remove container {}", id.substr(0, 12)));
+  return remove_tree(trash);
 }
 
 Result<std::vector<std::string>> ContainerStore::ids() const {
@@ -87,9 +99,11 @@ Result<std::string> ContainerStore::resolve(const std::string& ref) const {
 }
 
 Result<ContainerRecord> ContainerStore::load(const std::string& id) const {
-  ZL_TRY_ASSIGN(auto text, read_file(dir_ / id / "container.json"));
+  auto text = read_file(dir_ / id / "container.json");
+  if (!text && text.error().kind == ErrorKind::not_found) return not_found("no such container: {}", id.substr(0, 12));
+  if (!text) return tl::unexpected(text.error());
   try {
-    json j = json::parse(text);
+    json j = json::parse(*text);
     ContainerRecord r;
     r.id = j.at("id").get<std::string>();
     r.name = j.at("name").get<std::string>();
@@ -168,7 +182,11 @@ void ContainerStore::release_name(const std::string& name, const std::string& id
 }
 
 Result<FileLock> ContainerStore::lock(const std::string& id) const {
-  return FileLock::acquire(dir_ / id / "lock");
+  auto lock = FileLock::acquire(dir_ / id / "lock");
+  // Another command may have removed the container while we waited for it.
+  if ((!lock && lock.error().kind == ErrorKind::not_found) || (lock && !fs::exists(dir_ / id / "container.json")))
+    return not_found("no such container: {}", id.substr(0, 12));
+  return lock;
 }
 
 }  // namespace zl

@@ -46,6 +46,10 @@ class ContainerStore {
   Result<ContainerRunState> load_state(const std::string& id) const;
   Status save_state(const std::string& id, const ContainerRunState& st) const;
 
+  // Deletes the container's directory: first renamed out of sight (so every other command sees
+  // the container either whole or gone), then removed. Leftovers of a crash go at init().
+  Status discard(const std::string& id) const;
+
   // conflict when the name is taken by another container.
   Status reserve_name(const std::string& name, const std::string& id) const;
   void release_name(const std::string& name, const std::string& id) const;

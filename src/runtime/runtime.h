@@ -47,6 +47,11 @@ class Runtime {
   virtual Status exec_stream(const std::string& ref, ExecOptions opts,
                              const std::function<Status(const ExecEvent&)>& on_event) = 0;
   virtual Result<int> exec_interactive(const std::string& ref, ExecOptions opts) = 0;
+  // Connects `io` to the container's stdio (see AttachIo; input only if it was created with
+  // open_stdin, a tty if it has one) and copies until the container has exited and its output is
+  // drained; wait_container then has the exit. With `start` the container is started once
+  // connected (an exited one runs again), so none of its output is missed: `run -i`, `start -ai`.
+  virtual Status attach_container(const std::string& ref, AttachIo io, bool start = false) = 0;
   virtual Status container_logs(const std::string& ref, LogQuery query,
                                 const std::function<Status(const LogEntry&)>& sink) = 0;
   virtual Result<ContainerStats> container_stats(const std::string& ref) = 0;

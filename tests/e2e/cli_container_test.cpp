@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "common/subprocess.h"
@@ -202,6 +203,44 @@ TEST_F(CliContainers, BadInputIsAClearErrorAndLeavesNothing) {
   for (auto& e : fs::directory_iterator(root_ / "containers", ec)) dirs += e.path().filename() != "names";
   EXPECT_EQ(dirs, 0u);
   EXPECT_EQ(zlayer({"stop", "nosuch"}).exit_code, 1);
+}
+
+TEST_F(CliContainers, ConcurrentCommandsNeverCorruptState) {
+  // Six processes race for one name: exactly one wins, the others get a clear conflict.
+  std::vector<std::thread> racers;
+  std::vector<SubprocessResult> results(6);
+  for (size_t i = 0; i < results.size(); ++i)
+    racers.emplace_back([&, i] { results[i] = zlayer({"run", "-d", "--name", "contested", "busybox:1.0", "sleep", "60"}); });
+  for (auto& t : racers) t.join();
+  int won = 0;
+  for (const auto& r : results) {
+    if (r.exit_code == 0) {
+      ++won;
+    } else {
+      EXPECT_NE(r.err.find("already in use"), std::string::npos) << r.err;
+    }
+  }
+  EXPECT_EQ(won, 1);
+
+  // Stop, inspect and remove the same container at once: every command ends cleanly and the
+  // container is gone afterwards, with nothing half-removed.
+  std::vector<std::thread> workers;
+  std::vector<SubprocessResult> ops(4);
+  std::vector<std::vector<std::string>> cmds = {
+      {"stop", "-t", "1", "contested"}, {"inspect", "contested"}, {"rm", "-f", "contested"}, {"rm", "-f", "contested"}};
+  for (size_t i = 0; i < cmds.size(); ++i) workers.emplace_back([&, i] { ops[i] = zlayer(cmds[i]); });
+  for (auto& t : workers) t.join();
+  for (const auto& r : ops) {
+    if (r.exit_code != 0) {
+      EXPECT_NE(r.err.find("no such container"), std::string::npos) << r.err;
+    }
+  }
+  EXPECT_EQ(zlayer({"ps", "-a", "-q"}).out, "");
+  size_t dirs = 0;
+  std::error_code ec;
+  for (auto& e : fs::directory_iterator(root_ / "containers", ec)) dirs += e.path().filename() != "names";
+  EXPECT_EQ(dirs, 0u);
+  EXPECT_TRUE(fs::is_empty(root_ / "containers" / "names"));
 }
 
 }  // namespace

@@ -47,8 +47,7 @@ Status prepare_dirs(const std::string& id, const ContainerPaths& paths, const Cr
   if (paths.log().string().find(':') != std::string::npos)
     return invalid_argument("create container {}: log path {} must not contain ':'", id,
                             paths.log().string());
-  for (const auto& d : {paths.exit_dir(), paths.persist_dir(), paths.attach_dir()})
-    ZL_TRY(make_dirs(d, 0700));
+  for (const auto& d : {paths.exit_dir(), paths.persist_dir()}) ZL_TRY(make_dirs(d, 0700));
   // Leftovers of an earlier run in the same dir would read as this run's exit.
   for (const auto& f : {paths.exit_dir() / id, paths.persist_dir() / "oom", paths.persist_dir() / "exit",
                         paths.pidfile(), paths.conmon_pidfile()}) {

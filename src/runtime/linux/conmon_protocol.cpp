@@ -1,4 +1,4 @@
-// Building conmon's command line and reading its sync-pipe messages.
+// Building conmon's command line, reading its sync-pipe messages, writing its ctl messages.
 #include "runtime/linux/conmon_protocol.h"
 
 #include <nlohmann/json.hpp>
@@ -31,8 +31,8 @@ std::vector<std::string> conmon_argv(const std::string& conmon_path, const OciCl
       paths.exit_dir().string(),
       "--persist-dir",
       paths.persist_dir().string(),
-      "--socket-dir-path",
-      paths.attach_dir().string(),
+      // The attach socket goes in the bundle dir (no symlink under a --socket-dir-path).
+      "--full-attach",
       // The runtime's global flags go before its command; "--runtime-arg=VALUE" keeps a value
       // that starts with "--" from being read as a conmon option.
       "--runtime-arg=--root=" + cli.root().string(),
@@ -51,6 +51,10 @@ Result<SyncMessage> parse_sync_message(std::string_view line) {
   m.data = j["data"].get<int>();
   if (j.contains("message") && j["message"].is_string()) m.message = j["message"].get<std::string>();
   return m;
+}
+
+std::string resize_message(unsigned short rows, unsigned short cols) {
+  return fmt::format("1 {} {}\n", rows, cols);  // 1: conmon's WIN_RESIZE_EVENT
 }
 
 }  // namespace zl

@@ -7,6 +7,7 @@
 // or memory.events (v2) and marked by persist/oom, which we back with the cgroup's own oom_kill
 // counter (container_exit.cpp); --log-size-max only truncates, so log_rotation.h keeps one old
 // file. Exec does not go through conmon: zlayer waits for `<runtime> exec` itself (exec.cpp).
+// Attach does: conmon's attach socket carries the container's stdio (attach.cpp).
 #pragma once
 
 #include <chrono>
@@ -40,14 +41,15 @@ Result<OciRuntime> select_oci_runtime(const std::string& preference, const fs::p
 // Files of one container that conmon and the runtime write (all under the container's dir).
 struct ContainerPaths {
   fs::path dir;                                       // <root>/containers/<id>
-  fs::path bundle() const { return dir / "bundle"; }  // config.json + rootfs/ (+ conmon's ctl/winsz fifos)
+  fs::path bundle() const { return dir / "bundle"; }  // config.json + rootfs/ (+ conmon's sockets, fifos)
   fs::path config() const { return bundle() / "config.json"; }
   fs::path log() const { return dir / "ctr.log"; }  // conmon k8s-file log (+ ctr.log.1, see log_rotation.h)
   fs::path exit_dir() const { return dir / "exits"; }       // conmon writes <id> here
   fs::path persist_dir() const { return dir / "persist"; }  // conmon's oom marker etc.
   fs::path conmon_pidfile() const { return dir / "conmon.pid"; }
   fs::path pidfile() const { return dir / "pidfile"; }    // the container's init pid
-  fs::path attach_dir() const { return dir / "attach"; }  // conmon attach/ctl sockets
+  fs::path attach_socket() const { return bundle() / "attach"; }  // conmon's, see conmon_protocol.h
+  fs::path ctl_fifo() const { return bundle() / "ctl"; }          // conmon's resize / log-reopen fifo
 };
 
 struct CreateOptions {
@@ -92,6 +94,17 @@ struct TerminalIo {
   int in_fd = 0;
   int out_fd = 1;
   unsigned short rows = 24, cols = 80;
+};
+
+// Our ends of an attached container's stdio. in_fd -1 sends no input (the container's stdin stays
+// as it is); end of input closes the container's stdin (with a tty, sends ^D first). With tty (the
+// container has one: process.terminal) all output goes to out_fd; a terminal in_fd is put in raw
+// mode, and the size of our terminal (in_fd's or out_fd's) is passed on, then on every SIGWINCH.
+struct AttachIo {
+  int in_fd = 0;
+  int out_fd = 1;
+  int err_fd = 2;
+  bool tty = false;
 };
 
 class ConmonRuntime {
@@ -139,6 +152,13 @@ class ConmonRuntime {
   // Interactive exec with a real pty (the runtime's, inside the container), wired to `io`
   // (our own stdin/stdout by default, for `zlayer exec -it`). Returns the exit code.
   Result<int> exec_interactive(const std::string& id, const ExecOptions& opts, const TerminalIo& io = {});
+
+  // Connects `io` to the container's stdio through conmon's attach socket, calls `attached` (if
+  // set: e.g. to start the container, so none of its output is missed), then copies until conmon
+  // hangs up: the container has exited and its output is drained (wait() then has the exit).
+  // unavailable when no conmon listens (the container is not created or has exited).
+  Status attach(const ContainerPaths& paths, const AttachIo& io,
+                const std::function<Status()>& attached = {});
 
  private:
   OciRuntime runtime_;

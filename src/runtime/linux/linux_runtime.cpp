@@ -189,7 +189,7 @@ Result<ContainerInfo> LinuxRuntime::create_container(const ContainerSpec& spec_i
 
   ZL_TRY(containers_.reserve_name(spec.name, id));
   named = true;
-  ZL_TRY_ASSIGN(auto lock, containers_.lock(id));
+  ZL_TRY_ASSIGN(auto lock, FileLock::acquire(paths.dir / "lock"));
 
   std::vector<fs::path> lowers = image.layer_dirs;
   if (lowers.empty()) {  // an image without layers still needs one lower dir
@@ -238,6 +238,20 @@ Result<ContainerInfo> LinuxRuntime::running(const std::string& ref, std::string_
   return c;
 }
 
+Status LinuxRuntime::recreate_locked(const ContainerInfo& c, ContainerRunState& st) {
+  // Like docker: the same container runs again, on the same rootfs (its upper layer kept).
+  ZL_TRY_ASSIGN(ConmonRuntime * d, driver());
+  ContainerPaths paths = containers_.paths(c.id);
+  ZL_TRY(d->remove(c.id, paths, true));
+  ZL_TRY(remove_tree(paths.exit_dir()));
+  ZL_TRY(remove_tree(paths.persist_dir()));
+  ZL_TRY(d->create(c.id, paths, create_options(c.spec)));
+  st.exit.reset();
+  st.started_at = st.finished_at = 0;
+  ++st.restart_count;
+  return {};
+}
+
 Status LinuxRuntime::start_container(const std::string& ref) {
   ZL_TRY_ASSIGN(ConmonRuntime * d, driver());
   ZL_TRY_ASSIGN(auto id, containers_.resolve(ref));
@@ -245,17 +259,7 @@ Status LinuxRuntime::start_container(const std::string& ref) {
   ZL_TRY_ASSIGN(auto c, info(id));
   if (c.status == ContainerStatus::running || c.status == ContainerStatus::paused) return {};
   ZL_TRY_ASSIGN(auto st, containers_.load_state(id));
-  if (c.status == ContainerStatus::exited) {
-    // Like docker: the same container runs again, on the same rootfs (its upper layer kept).
-    ContainerPaths paths = containers_.paths(id);
-    ZL_TRY(d->remove(id, paths, true));
-    ZL_TRY(remove_tree(paths.exit_dir()));
-    ZL_TRY(remove_tree(paths.persist_dir()));
-    ZL_TRY(d->create(id, paths, create_options(c.spec)));
-    st.exit.reset();
-    st.finished_at = 0;
-    ++st.restart_count;
-  }
+  if (c.status == ContainerStatus::exited) ZL_TRY(recreate_locked(c, st));
   st.started_at = now_ns();
   ZL_TRY(containers_.save_state(id, st));
   return d->start(id).map_error([&](Error e) { return std::move(e).wrap("start container " + c.name); });
@@ -323,8 +327,9 @@ Status LinuxRuntime::teardown(const std::string& id, const std::string& name) {
   ContainerPaths paths = containers_.paths(id);
   ZL_TRY(d->remove(id, paths, true));
   ZL_TRY(unmount_overlay(paths.bundle() / "rootfs"));
+  ZL_TRY(containers_.discard(id));
   containers_.release_name(name, id);
-  return remove_tree(paths.dir);
+  return {};
 }
 
 Status LinuxRuntime::remove_container(const std::string& ref, bool force) {

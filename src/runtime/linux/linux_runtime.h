@@ -42,6 +42,7 @@ class LinuxRuntime : public Runtime {
   Status exec_stream(const std::string& ref, ExecOptions opts,
                      const std::function<Status(const ExecEvent&)>& on_event) override;
   Result<int> exec_interactive(const std::string& ref, ExecOptions opts) override;
+  Status attach_container(const std::string& ref, AttachIo io, bool start = false) override;
   Status container_logs(const std::string& ref, LogQuery query,
                         const std::function<Status(const LogEntry&)>& sink) override;
   Result<ContainerStats> container_stats(const std::string& ref) override;
@@ -54,6 +55,10 @@ class LinuxRuntime : public Runtime {
   Result<std::optional<ExitInfo>> settle_exit(const std::string& id, ContainerInfo& c);
   Result<ContainerInfo> running(const std::string& ref, std::string_view action);
   Status stop_locked(const ContainerInfo& c, std::chrono::seconds timeout);
+  // An exited container made ready to run again (a fresh conmon; `st` says created, not saved).
+  Status recreate_locked(const ContainerInfo& c, ContainerRunState& st);
+  // Before attaching to a container that is to start: an exited one gets recreated.
+  Status prepare_to_start(const std::string& id);
   Status teardown(const std::string& id, const std::string& name);
 
   fs::path root_;

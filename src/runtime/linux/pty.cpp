@@ -15,53 +15,6 @@ namespace zl {
 
 namespace {
 
-// SIGWINCH -> a byte on a pipe, while a terminal is being pumped. One at a time per process.
-class WinchPipe {
- public:
-  static Result<WinchPipe> install() {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) return errno_error(errno, "create pipe");
-    WinchPipe w{UniqueFd(fds[0]), UniqueFd(fds[1])};
-    write_fd_ = w.w_.get();
-    struct sigaction sa {};
-    sa.sa_handler = [](int) {
-      int saved = errno;
-      (void)!::write(write_fd_, "w", 1);
-      errno = saved;
-    };
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
-    if (::sigaction(SIGWINCH, &sa, &w.old_) != 0) return errno_error(errno, "install SIGWINCH handler");
-    w.installed_ = true;
-    return w;
-  }
-  WinchPipe(WinchPipe&& o) noexcept
-      : r_(std::move(o.r_)),
-        w_(std::move(o.w_)),
-        old_(o.old_),
-        installed_(std::exchange(o.installed_, false)) {}
-  WinchPipe& operator=(WinchPipe&&) = delete;
-  ~WinchPipe() {
-    if (installed_) {
-      ::sigaction(SIGWINCH, &old_, nullptr);
-      write_fd_ = -1;
-    }
-  }
-  int fd() const { return r_.get(); }
-  void drain() const {
-    char buf[64];
-    while (::read(r_.get(), buf, sizeof buf) > 0) {
-    }
-  }
-
- private:
-  WinchPipe(UniqueFd r, UniqueFd w) : r_(std::move(r)), w_(std::move(w)) {}
-  static inline volatile sig_atomic_t write_fd_ = -1;
-  UniqueFd r_, w_;
-  struct sigaction old_ {};
-  bool installed_ = false;
-};
-
 bool set_size(int fd, unsigned short rows, unsigned short cols) {
   winsize ws{};
   ws.ws_row = rows;
@@ -70,6 +23,37 @@ bool set_size(int fd, unsigned short rows, unsigned short cols) {
 }
 
 }  // namespace
+
+Result<WinchPipe> WinchPipe::install() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) return errno_error(errno, "create pipe");
+  WinchPipe w{UniqueFd(fds[0]), UniqueFd(fds[1])};
+  write_fd_ = w.w_.get();
+  struct sigaction sa {};
+  sa.sa_handler = [](int) {
+    int saved = errno;
+    (void)!::write(write_fd_, "w", 1);
+    errno = saved;
+  };
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  if (::sigaction(SIGWINCH, &sa, &w.old_) != 0) return errno_error(errno, "install SIGWINCH handler");
+  w.installed_ = true;
+  return w;
+}
+
+WinchPipe::~WinchPipe() {
+  if (installed_) {
+    ::sigaction(SIGWINCH, &old_, nullptr);
+    write_fd_ = -1;
+  }
+}
+
+void WinchPipe::drain() const {
+  char buf[64];
+  while (::read(r_.get(), buf, sizeof buf) > 0) {
+  }
+}
 
 Result<Pty> Pty::open(unsigned short rows, unsigned short cols) {
   UniqueFd master(::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));

@@ -1,7 +1,8 @@
-// Pseudo-terminal plumbing for `exec -it`: an owned master/slave pair, the user's terminal in raw
-// mode (restored on destruction), SIGWINCH forwarding, and the copy loop between them.
+// Pseudo-terminal plumbing for `exec -it` and attach: an owned master/slave pair, the user's terminal
+// in raw mode (restored on destruction), SIGWINCH as a readable fd, and exec's copy loop.
 #pragma once
 
+#include <signal.h>
 #include <termios.h>
 
 #include <optional>
@@ -29,6 +30,29 @@ class RawMode {
   RawMode(int fd, termios saved) : fd_(fd), saved_(saved) {}
   int fd_ = -1;
   termios saved_{};
+};
+
+// SIGWINCH turned into a byte on a pipe (fd() polls readable), while installed; the previous
+// handler is back on destruction. One at a time per process.
+class WinchPipe {
+ public:
+  static Result<WinchPipe> install();
+  WinchPipe(WinchPipe&& o) noexcept
+      : r_(std::move(o.r_)),
+        w_(std::move(o.w_)),
+        old_(o.old_),
+        installed_(std::exchange(o.installed_, false)) {}
+  WinchPipe& operator=(WinchPipe&&) = delete;
+  ~WinchPipe();
+  int fd() const { return r_.get(); }
+  void drain() const;  // reads the pending bytes: call when fd() polls readable
+
+ private:
+  WinchPipe(UniqueFd r, UniqueFd w) : r_(std::move(r)), w_(std::move(w)) {}
+  static inline volatile sig_atomic_t write_fd_ = -1;
+  UniqueFd r_, w_;
+  struct sigaction old_ {};
+  bool installed_ = false;
 };
 
 // Copies io.in_fd -> master and master -> io.out_fd until every holder of the slave has closed it
