@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "common/fs.h"
+#include "common/strings.h"
 
 namespace zl::cli {
 
@@ -77,14 +78,7 @@ Result<std::pair<std::string, std::string>> split_kv(const std::string& s, std::
 }
 
 Result<Mount> parse_volume(const std::string& v) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (true) {
-    auto colon = v.find(':', start);
-    parts.push_back(v.substr(start, colon == std::string::npos ? std::string::npos : colon - start));
-    if (colon == std::string::npos) break;
-    start = colon + 1;
-  }
+  std::vector<std::string> parts = split(v, ':');
   if (parts.size() < 2 || parts.size() > 3 || parts[0].empty() || parts[1].empty() || parts[1][0] != '/')
     return invalid_argument("invalid volume \"{}\": expected SOURCE:/container/path[:ro|rw]", v);
   Mount m;
@@ -166,17 +160,7 @@ Result<ContainerSpec> to_container_spec(const ContainerFlags& f) {
     auto colon = t.find(':');
     m.target = t.substr(0, colon);
     if (m.target.empty() || m.target[0] != '/') return invalid_argument("invalid --tmpfs \"{}\": path must be absolute", t);
-    if (colon != std::string::npos) {
-      std::string opts = t.substr(colon + 1);
-      size_t start = 0;
-      while (start <= opts.size()) {
-        auto comma = opts.find(',', start);
-        std::string o = opts.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-        if (!o.empty()) m.options.push_back(o);
-        if (comma == std::string::npos) break;
-        start = comma + 1;
-      }
-    }
+    if (colon != std::string::npos) m.options = split(t.substr(colon + 1), ',');
     s.mounts.push_back(std::move(m));
   }
   for (const auto& u : f.ulimits) {

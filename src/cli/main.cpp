@@ -4,6 +4,7 @@
 
 #include "cli/commands.h"
 #include "common/log.h"
+#include "common/strings.h"
 
 namespace zl::cli {
 
@@ -23,17 +24,8 @@ std::function<void()> run(Action action) {
 int main(int argc, char** argv) {
   zl::cli::Context ctx;
   if (const char* root = std::getenv("ZLAYER_ROOT"); root && *root) ctx.root = root;
-  if (const char* insecure = std::getenv("ZLAYER_INSECURE_REGISTRIES"); insecure && *insecure) {
-    std::string list = insecure;
-    size_t start = 0;
-    while (start <= list.size()) {
-      size_t comma = list.find(',', start);
-      std::string item = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-      if (!item.empty()) ctx.insecure_registries.push_back(item);
-      if (comma == std::string::npos) break;
-      start = comma + 1;
-    }
-  }
+  if (const char* insecure = std::getenv("ZLAYER_INSECURE_REGISTRIES"))
+    ctx.insecure_registries = zl::split(insecure, ',');
 
   CLI::App app{"zlayer: container runtime agent"};
   app.set_version_flag("--version", std::string("zlayer ") + ZLAYER_VERSION);
