@@ -59,19 +59,21 @@ AtomicFile::~AtomicFile() {
   if (!tmp_.empty()) ::unlink(tmp_.c_str());
 }
 
-Status AtomicFile::commit() {
-  if (::fsync(fd_.get()) != 0) return errno_error(errno, fmt::format("fsync {}", tmp_.string()));
+Status AtomicFile::commit(Sync sync) {
+  if (sync == Sync::durable && ::fsync(fd_.get()) != 0)
+    return errno_error(errno, fmt::format("fsync {}", tmp_.string()));
   fd_.reset();
   if (::rename(tmp_.c_str(), dest_.c_str()) != 0)
     return errno_error(errno, fmt::format("rename {} to {}", tmp_.string(), dest_.string()));
   tmp_.clear();
+  if (sync == Sync::atomic) return {};
   return fsync_dir(dest_.parent_path().empty() ? fs::path(".") : dest_.parent_path());
 }
 
-Status write_file_atomic(const fs::path& path, std::string_view data, mode_t mode) {
+Status write_file_atomic(const fs::path& path, std::string_view data, mode_t mode, Sync sync) {
   ZL_TRY_ASSIGN(auto file, AtomicFile::create(path, mode));
   ZL_TRY(write_all(file.fd(), data, path.string()));
-  return file.commit();
+  return file.commit(sync);
 }
 
 Result<std::string> read_file(const fs::path& path) {

@@ -42,8 +42,14 @@ class UniqueFd {
 // Writes all of data to fd, retrying on EINTR and short writes.
 Status write_all(int fd, std::string_view data, std::string_view what);
 
+// How far an atomic write goes. `durable`: the new content also survives a crash (the file and
+// then its directory are fsynced). `atomic`: readers see the old content or the new, never a
+// mix, but a crash may lose it: for scratch that does not outlive a crash anyway (the bundle of
+// a container that is removed when it exits), where the fsyncs would only cost time.
+enum class Sync { durable, atomic };
+
 // A file that replaces `dest` atomically: written through fd() into a temp file beside dest,
-// then fsynced and renamed over it by commit(). Removed on destruction unless committed.
+// then (fsynced and) renamed over it by commit(). Removed on destruction unless committed.
 class AtomicFile {
  public:
   static Result<AtomicFile> create(const fs::path& dest, mode_t mode = 0644);
@@ -55,7 +61,7 @@ class AtomicFile {
 
   int fd() const { return fd_.get(); }
   const fs::path& temp_path() const { return tmp_; }
-  Status commit();
+  Status commit(Sync sync = Sync::durable);
 
  private:
   AtomicFile(fs::path dest, fs::path tmp, UniqueFd fd) : dest_(std::move(dest)), tmp_(std::move(tmp)), fd_(std::move(fd)) {}
@@ -64,8 +70,10 @@ class AtomicFile {
 };
 
 // Writes `data` to `path` atomically: temp file in the same dir, fsync, rename, fsync dir.
-// Readers see either the old content or the new, never a mix; a crash leaves no partial file.
-Status write_file_atomic(const fs::path& path, std::string_view data, mode_t mode = 0644);
+// Readers see either the old content or the new, never a mix; a crash leaves no partial file
+// (with Sync::atomic: no fsyncs, and a crash may leave the old content, none or an empty file).
+Status write_file_atomic(const fs::path& path, std::string_view data, mode_t mode = 0644,
+                         Sync sync = Sync::durable);
 
 Result<std::string> read_file(const fs::path& path);
 

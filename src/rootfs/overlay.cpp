@@ -32,6 +32,8 @@ std::string lower_option(const OverlayLayout& l) {
 }
 
 Status mount_classic(const OverlayLayout& l, const fs::path& target, const std::string& data) {
+  if (l.volatile_upper && ::mount("overlay", target.c_str(), "overlay", 0, (data + ",volatile").c_str()) == 0)
+    return {};
   if (::mount("overlay", target.c_str(), "overlay", 0, data.c_str()) != 0)
     return errno_error(errno, fmt::format("mount overlay on {} ({} layers)", target.string(), l.lower_dirs.size()));
   return {};
@@ -60,6 +62,8 @@ Status mount_many_layers(const OverlayLayout& l, const fs::path& target) {
   }
   if (sys_fsconfig(fs_fd.get(), FSCONFIG_SET_STRING, "upperdir", l.upper_dir.c_str(), 0) != 0) return fail("upperdir");
   if (sys_fsconfig(fs_fd.get(), FSCONFIG_SET_STRING, "workdir", l.work_dir.c_str(), 0) != 0) return fail("workdir");
+  if (l.volatile_upper && sys_fsconfig(fs_fd.get(), FSCONFIG_SET_FLAG, "volatile", nullptr, 0) != 0)
+    return fail("volatile");
   if (sys_fsconfig(fs_fd.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) return fail("create");
   UniqueFd mnt(sys_fsmount(fs_fd.get(), FSMOUNT_CLOEXEC, 0));
   if (!mnt) return fail("fsmount");

@@ -12,6 +12,11 @@ struct OverlayLayout {
   std::vector<fs::path> lower_dirs;  // lowest (base) layer first, as ImageDetails lists them
   fs::path upper_dir;                // the container's writable layer
   fs::path work_dir;                 // overlayfs scratch, same filesystem as upper_dir
+  // overlayfs "volatile" (Linux 5.10+, quietly left out where the kernel refuses it): nothing
+  // is synced to the upper dir, not even at unmount, which would otherwise sync the whole
+  // filesystem under it. For a container that is removed when it exits, as podman does for
+  // --rm: after a crash the upper dir is unusable, but nothing would use it again anyway.
+  bool volatile_upper = false;
 };
 
 // Mounts the overlay at `target` (created if missing). Any number of layers: the classic

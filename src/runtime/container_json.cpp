@@ -48,7 +48,7 @@ json to_json(const ContainerSpec& s) {
             {"stop_signal", s.stop_signal}, {"cap_add", s.cap_add}, {"cap_drop", s.cap_drop},
             {"privileged", s.privileged}, {"read_only_rootfs", s.read_only_rootfs},
             {"no_new_privileges", s.no_new_privileges}, {"seccomp_profile", s.seccomp_profile},
-            {"sysctls", s.sysctls}, {"labels", s.labels}};
+            {"sysctls", s.sysctls}, {"labels", s.labels}, {"auto_remove", s.auto_remove}};
   put_opt(j, "entrypoint", s.entrypoint);
   put_opt(j, "stop_timeout", s.stop_timeout);
   json r = json::object();
@@ -100,6 +100,7 @@ Result<ContainerSpec> container_spec_from_json(const json& j) {
     s.seccomp_profile = j.value("seccomp_profile", "");
     s.sysctls = j.value("sysctls", std::map<std::string, std::string>{});
     s.labels = j.value("labels", std::map<std::string, std::string>{});
+    s.auto_remove = j.value("auto_remove", false);
     for (const auto& u : j.value("ulimits", json::array()))
       s.ulimits.push_back({u.at("name").get<std::string>(), u.at("soft").get<uint64_t>(), u.at("hard").get<uint64_t>()});
     for (const auto& d : j.value("devices", json::array()))

@@ -70,6 +70,9 @@ struct ContainerSpec {
 
   std::vector<Mount> mounts;
   std::map<std::string, std::string> labels;
+
+  // Lifecycle.
+  bool auto_remove = false;  // removed once it exits (`run --rm`): its rootfs and bundle are scratch
 };
 
 }  // namespace zl

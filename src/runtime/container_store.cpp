@@ -87,6 +87,8 @@ Result<std::string> ContainerStore::resolve(const std::string& ref) const {
     std::string id = fs::read_symlink(link, ec).string();
     if (!ec && fs::exists(dir_ / id / "container.json")) return id;
   }
+  // A full id is found without listing every container.
+  if (ref.size() == 64 && is_hex(ref) && fs::exists(dir_ / ref / "container.json", ec)) return ref;
   if (is_hex(ref) && ref.size() >= 3) {
     ZL_TRY_ASSIGN(auto all, ids());
     std::vector<std::string> hits;

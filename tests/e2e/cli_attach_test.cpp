@@ -12,25 +12,13 @@
 #include <sstream>
 #include <thread>
 
-#include "common/subprocess.h"
+#include "fixtures/container_cli.h"
 
 namespace zl::testing {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
-
-// One busybox OCI layout for the whole test binary, made by the project's own script (umoci).
-const fs::path& busybox_layout() {
-  static fs::path layout = [] {
-    fs::path dir = fs::temp_directory_path() / ("zl-attach-layout-" + std::to_string(::getpid()));
-    auto r = run_process(
-        {"bash", std::string(ZLAYER_SOURCE_DIR) + "/scripts/make-demo-image.sh", dir.string(), "1.0"});
-    if (!r || r->exit_code != 0) ADD_FAILURE() << "make-demo-image.sh: " << (r ? r->err : r.error().message);
-    return dir;
-  }();
-  return layout;
-}
 
 // A terminal the test holds the master side of, like a terminal emulator: zlayer runs on the
 // slave (its stdin, stdout, stderr and controlling terminal), in the usual cooked mode.
@@ -106,43 +94,7 @@ class Terminal {
   bool closed_ = false;
 };
 
-class CliAttach : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto dir = TempDir::create(fs::temp_directory_path(), "zl-attach-test-");
-    ASSERT_TRUE(dir) << dir.error().message;
-    dir_ = std::make_unique<TempDir>(std::move(*dir));
-    root_ = dir_->path() / "root";
-    auto l = zlayer({"load", "-i", busybox_layout().string(), "--name", "busybox"});
-    ASSERT_EQ(l.exit_code, 0) << l.err;
-  }
-
-  void TearDown() override {
-    // Whatever a failed test left behind goes, so the temp dir can go too.
-    auto ids = zlayer({"ps", "-a", "-q", "--no-trunc"});
-    std::istringstream in(ids.out);
-    for (std::string id; std::getline(in, id);) zlayer({"rm", "-f", id});
-  }
-
-  std::vector<std::string> argv(const std::vector<std::string>& args) const {
-    std::vector<std::string> a = {ZLAYER_BINARY, "--root", root_.string()};
-    a.insert(a.end(), args.begin(), args.end());
-    return a;
-  }
-
-  // Runs zlayer with `input` as its stdin (a pipe closed after it; /dev/null when unset).
-  SubprocessResult zlayer(const std::vector<std::string>& args, std::optional<std::string> input = {}) {
-    SubprocessOptions o;
-    o.timeout = std::chrono::seconds(60);
-    o.stdin_data = std::move(input);
-    auto r = run_process(argv(args), o);
-    EXPECT_TRUE(r) << r.error().message;
-    return r ? *r : SubprocessResult{};
-  }
-
-  std::unique_ptr<TempDir> dir_;
-  fs::path root_;
-};
+using CliAttach = ContainerCliTest;
 
 TEST_F(CliAttach, RunInteractivePipesStdinIntoTheContainer) {
   auto r = zlayer({"run", "-i", "--rm", "busybox:1.0", "cat"}, "hello\n");

@@ -2,13 +2,15 @@
 // the env/user/workdir merge, limits and capabilities seen from inside, logs, exec, stop
 // escalation, OOM, and removal leaving nothing behind.
 #include <gtest/gtest.h>
+#include <sys/utsname.h>
 
 #include <chrono>
 #include <fstream>
 #include <thread>
 #include <nlohmann/json.hpp>
 
-#include "common/subprocess.h"
+#include "fixtures/container_cli.h"
+#include "oci/host_info.h"
 #include "rootfs/overlay.h"
 
 namespace zl::testing {
@@ -17,53 +19,13 @@ namespace {
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-// One busybox OCI layout for the whole test binary, made by the project's own script (umoci).
-const fs::path& busybox_layout() {
-  static fs::path layout = [] {
-    fs::path dir = fs::temp_directory_path() / ("zl-ctr-layout-" + std::to_string(::getpid()));
-    auto r = run_process({"bash", std::string(ZLAYER_SOURCE_DIR) + "/scripts/make-demo-image.sh", dir.string(), "1.0"});
-    if (!r || r->exit_code != 0) ADD_FAILURE() << "make-demo-image.sh: " << (r ? r->err : r.error().message);
-    return dir;
-  }();
-  return layout;
-}
-
-class CliContainers : public ::testing::Test {
+class CliContainers : public ContainerCliTest {
  protected:
-  void SetUp() override {
-    auto dir = TempDir::create(fs::temp_directory_path(), "zl-ctr-test-");
-    ASSERT_TRUE(dir) << dir.error().message;
-    dir_ = std::make_unique<TempDir>(std::move(*dir));
-    root_ = dir_->path() / "root";
-    auto l = zlayer({"load", "-i", busybox_layout().string(), "--name", "busybox"});
-    ASSERT_EQ(l.exit_code, 0) << l.err;
-  }
-
-  void TearDown() override {
-    // Whatever a failed test left running goes, so the temp dir can go too.
-    auto ids = zlayer({"ps", "-a", "-q", "--no-trunc"});
-    std::istringstream in(ids.out);
-    for (std::string id; std::getline(in, id);) zlayer({"rm", "-f", id});
-  }
-
-  SubprocessResult zlayer(std::vector<std::string> args, int timeout_s = 60) {
-    std::vector<std::string> argv = {ZLAYER_BINARY, "--root", root_.string()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    SubprocessOptions o;
-    o.timeout = std::chrono::seconds(timeout_s);
-    auto r = run_process(argv, o);
-    EXPECT_TRUE(r) << r.error().message;
-    return r ? *r : SubprocessResult{};
-  }
-
   json inspect(const std::string& name) {
     auto r = zlayer({"inspect", name});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return r.exit_code == 0 ? json::parse(r.out)[0] : json();
   }
-
-  std::unique_ptr<TempDir> dir_;
-  fs::path root_;
 };
 
 TEST_F(CliContainers, ForegroundRunKeepsStreamsApartAndReturnsTheExitCode) {
@@ -72,6 +34,27 @@ TEST_F(CliContainers, ForegroundRunKeepsStreamsApartAndReturnsTheExitCode) {
   EXPECT_EQ(r.out, "hi\n");
   EXPECT_EQ(r.err, "oops\n");
   EXPECT_EQ(zlayer({"ps", "-a", "-q"}).out, "") << "--rm removed it";
+}
+
+TEST_F(CliContainers, ForegroundRunPassesAllOutputInOrder) {
+  auto r = zlayer({"run", "--rm", "busybox:1.0", "seq", "1", "100000"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string want;
+  for (int i = 1; i <= 100000; ++i) want += std::to_string(i) + "\n";
+  EXPECT_TRUE(r.out == want) << r.out.size() << " bytes of output, " << want.size() << " expected";
+}
+
+TEST_F(CliContainers, RunRmRootIsScratch) {
+  utsname u{};
+  ASSERT_EQ(::uname(&u), 0);
+  if (parse_kernel_version(u.release) < KernelVersion{5, 10}) GTEST_SKIP() << "overlayfs volatile needs Linux 5.10";
+  // --rm: nothing of the container is synced, its overlay included (as podman does); a kept
+  // container's overlay is the usual one.
+  auto scratch = zlayer({"run", "--rm", "busybox:1.0", "grep", " / ", "/proc/mounts"});
+  EXPECT_NE(scratch.out.find("volatile"), std::string::npos) << scratch.out << scratch.err;
+  auto kept = zlayer({"run", "--name", "kept", "busybox:1.0", "grep", " / ", "/proc/mounts"});
+  EXPECT_EQ(kept.out.find("volatile"), std::string::npos) << kept.out << kept.err;
+  EXPECT_EQ(zlayer({"rm", "kept"}).exit_code, 0);
 }
 
 TEST_F(CliContainers, EnvUserWorkdirAndCommandMerge) {

@@ -8,20 +8,25 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "runtime/linux/conmon_protocol.h"
 #include "runtime/linux/conmon_runtime.h"
 #include "runtime/linux/pty.h"
+#include "runtime/linux/unix_diag.h"
 
 namespace zl {
 
 namespace {
 
-constexpr size_t kInputChunk = 16384;  // bytes of input per packet, under kAttachInputPacketMax
+constexpr size_t kInputChunk = 16384;    // bytes of input per packet, under kAttachInputPacketMax
+constexpr size_t kOutputBuffer = 65536;  // a packet longer than this would be cut
+static_assert(kOutputBuffer >= kAttachOutputPacketMax && kInputChunk <= kAttachInputPacketMax);
 
 // Connects to conmon's attach socket. The address goes through /proc/self/fd of the socket's
 // directory, as conmon binds it, so a long container dir still fits in sun_path.
@@ -44,6 +49,17 @@ Result<UniqueFd> connect_attach_socket(const fs::path& socket) {
   if (::fcntl(fd.get(), F_SETFL, O_NONBLOCK) != 0)
     return errno_error(errno, "make the attach socket non-blocking");
   return fd;
+}
+
+// conmon accepts in its event loop and sends output only to the clients it has accepted: before
+// the container starts, wait (2 s at most) until our connection has left the listener's queue.
+void wait_until_accepted(const fs::path& socket) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  for (;;) {
+    auto pending = pending_connections(socket);  // an error: cannot tell, go on
+    if (!pending || *pending == 0 || std::chrono::steady_clock::now() >= deadline) return;
+    std::this_thread::sleep_for(std::chrono::microseconds(250));
+  }
 }
 
 // The terminal whose size the container's pty follows: our input's, else our output's; -1: none.
@@ -170,7 +186,7 @@ class AttachPump {
   std::string pending_;   // one packet of input the socket has not taken yet
   const WinchPipe* winch_ = nullptr;
   std::function<void()> resize_;
-  std::vector<char> buf_ = std::vector<char>(4 * kAttachOutputPacketMax);
+  std::vector<char> buf_ = std::vector<char>(kOutputBuffer);
 };
 
 }  // namespace
@@ -178,20 +194,24 @@ class AttachPump {
 Status ConmonRuntime::attach(const ContainerPaths& paths, const AttachIo& io,
                              const std::function<Status()>& attached) {
   ZL_TRY_ASSIGN(auto sock, connect_attach_socket(paths.attach_socket()));
-  AttachPump pump(sock.get(), io);
-  std::optional<WinchPipe> winch;
-  if (int tty = io.tty ? size_source(io) : -1; tty >= 0) {
+  std::optional<WinchPipe> winch;  // with a tty and a terminal of ours, whose size the pty follows
+  int tty = io.tty ? size_source(io) : -1;
+  if (tty >= 0) {
     ZL_TRY_ASSIGN(auto w, WinchPipe::install());
     winch.emplace(std::move(w));
     send_window_size(tty, paths.ctl_fifo());
-    pump.follow_resizes(&*winch, [tty, ctl = paths.ctl_fifo()] { send_window_size(tty, ctl); });
   }
   std::optional<RawMode> raw;  // our terminal back as it was on every way out
   if (io.tty && io.in_fd >= 0) {
     ZL_TRY_ASSIGN(auto r, RawMode::enable(io.in_fd));
     raw.emplace(std::move(r));
   }
-  if (attached) ZL_TRY(attached());
+  if (attached) {
+    wait_until_accepted(paths.attach_socket());
+    ZL_TRY(attached());
+  }
+  AttachPump pump(sock.get(), io);
+  if (winch) pump.follow_resizes(&*winch, [&] { send_window_size(tty, paths.ctl_fifo()); });
   return pump.run();
 }
 

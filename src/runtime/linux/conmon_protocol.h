@@ -25,8 +25,9 @@ Result<SyncMessage> parse_sync_message(std::string_view line);
 // The attach socket (SOCK_SEQPACKET, paths.attach_socket()). Each packet conmon sends is one byte
 // naming the stream (its stdpipe_t) and up to 8192 bytes of output; with a tty all of it is
 // stdout. Each packet it receives is raw input for the container's stdin (conmon reads at most
-// 32 KiB a packet and drops the rest); our shutdown(SHUT_WR) closes that stdin. conmon closes the
-// connection once the container has exited and its output is drained.
+// 32 KiB a packet and drops the rest); our shutdown(SHUT_WR) closes that stdin. conmon accepts in
+// its event loop and sends output only to clients it has accepted; it closes the connection once
+// the container has exited and its output is drained.
 enum class AttachStream : unsigned char { stdin_stream = 1, stdout_stream = 2, stderr_stream = 3 };
 constexpr size_t kAttachOutputPacketMax = 1 + 8192;  // stream byte + conmon's STDIO_BUF_SIZE
 constexpr size_t kAttachInputPacketMax = 32768;      // conmon's CONN_SOCK_BUF_SIZE

@@ -135,8 +135,9 @@ class ConmonRuntime {
   // The exit conmon recorded, if the container has exited (exit file + oom marker, with an OOM
   // check of the cgroup where conmon missed it). runtime_error when conmon died without one.
   Result<std::optional<ExitInfo>> exit_info(const std::string& id, const ContainerPaths& paths) const;
-  // Blocks until the exit file appears (inotify on the exit dir + a pidfd on conmon, no polling
-  // loop) or the timeout passes (nullopt).
+  // Blocks until the exit is recorded (a pidfd on conmon, which writes the exit file and then
+  // leaves; inotify on the exit dir while there is no conmon to watch; no polling loop) or the
+  // timeout passes (nullopt).
   Result<std::optional<ExitInfo>> wait(const std::string& id, const ContainerPaths& paths,
                                        std::optional<std::chrono::milliseconds> timeout = {}) const;
   // Is this container's conmon still alive?

@@ -1,5 +1,5 @@
 // A container's end as conmon records it: reading the exit file and oom marker (with our own OOM
-// check of the cgroup where conmon missed it), waiting for it with inotify, conmon's liveness.
+// check of the cgroup where conmon missed it), waiting for it, conmon's liveness.
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/inotify.h>
@@ -88,27 +88,36 @@ Result<std::optional<ExitInfo>> ConmonRuntime::exit_info(const std::string& id,
 
 Result<std::optional<ExitInfo>> ConmonRuntime::wait(const std::string& id, const ContainerPaths& paths,
                                                     std::optional<std::chrono::milliseconds> timeout) const {
-  ZL_TRY_ASSIGN(UniqueFd inotify, watch_exit_dir(paths));
-  UniqueFd conmon = open_conmon_pidfd(paths);  // readable when conmon dies without a word
+  // conmon writes the exit file, then leaves: its pidfd is all there is to wait on. Only without
+  // a conmon to watch does inotify on the exit dir stand in (not always, because closing a watch
+  // waits for an RCU grace period: ~15 ms on every wait).
+  UniqueFd conmon = open_conmon_pidfd(paths);
+  UniqueFd inotify;
   auto deadline = timeout ? Clock::now() + *timeout : Clock::time_point::max();
   for (;;) {
-    ZL_TRY_ASSIGN(auto info, exit_info(id, paths));  // after the watch is set: no exit slips by
+    ZL_TRY_ASSIGN(auto info, exit_info(id, paths));
     if (info) return info;
+    if (!conmon && !inotify) {
+      ZL_TRY_ASSIGN(inotify, watch_exit_dir(paths));
+      continue;  // look again now that the watch is set: no exit slips by
+    }
     int wait_ms = -1;
     if (timeout) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
       if (left <= 0) return std::optional<ExitInfo>();
       wait_ms = static_cast<int>(std::min<int64_t>(left, INT_MAX));
     }
-    pollfd fds[2] = {{inotify.get(), POLLIN, 0}, {conmon.get(), POLLIN, 0}};
-    int rc = ::poll(fds, conmon ? 2 : 1, wait_ms);
+    pollfd p{conmon ? conmon.get() : inotify.get(), POLLIN, 0};
+    int rc = ::poll(&p, 1, wait_ms);
     if (rc < 0 && errno != EINTR) return errno_error(errno, "wait for container " + id);
-    if (rc > 0 && (fds[0].revents & POLLIN)) {
+    if (rc <= 0) continue;
+    if (conmon) {
+      conmon.reset();  // gone: its exit file is there now, or it died without one
+    } else {
       char buf[4096];
       while (::read(inotify.get(), buf, sizeof buf) > 0) {
       }
     }
-    if (rc > 0 && conmon && (fds[1].revents & POLLIN)) conmon.reset();
   }
 }
 

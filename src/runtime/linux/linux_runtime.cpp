@@ -24,6 +24,11 @@ int64_t now_ns() {
       .count();
 }
 
+// Milliseconds since `t0`, for the timings in the debug log.
+int64_t ms_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+}
+
 bool process_alive(int pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM); }
 
 int read_pid(const fs::path& pidfile) {
@@ -53,16 +58,21 @@ std::string image_basename(const std::string& reference) {
   return s.empty() ? "ctr" : s;
 }
 
+// How the files of a container's bundle are written. Those of a container that is removed when
+// it exits are scratch like its rootfs: no crash outlives it, so they are not synced. Its record
+// (container.json, state.json) always is, so that it can still be listed and removed.
+Sync bundle_sync(const ContainerSpec& spec) { return spec.auto_remove ? Sync::atomic : Sync::durable; }
+
 // /etc/hostname, /etc/hosts and /etc/resolv.conf for the container, bind-mounted by the bundle.
-Status write_etc_files(const ContainerPaths& paths, const std::string& hostname) {
-  ZL_TRY(write_file_atomic(paths.dir / "hostname", hostname + "\n", 0644));
+Status write_etc_files(const ContainerPaths& paths, const std::string& hostname, Sync sync) {
+  ZL_TRY(write_file_atomic(paths.dir / "hostname", hostname + "\n", 0644, sync));
   ZL_TRY(write_file_atomic(paths.dir / "hosts",
                            fmt::format("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
                                        "127.0.1.1\t{}\n",
                                        hostname),
-                           0644));
+                           0644, sync));
   auto resolv = read_file("/etc/resolv.conf");
-  return write_file_atomic(paths.dir / "resolv.conf", resolv ? *resolv : std::string(), 0644);
+  return write_file_atomic(paths.dir / "resolv.conf", resolv ? *resolv : std::string(), 0644, sync);
 }
 
 CreateOptions create_options(const ContainerSpec& spec) {
@@ -162,6 +172,7 @@ Result<ContainerInfo> LinuxRuntime::info(const std::string& id) {
 }
 
 Result<ContainerInfo> LinuxRuntime::create_container(const ContainerSpec& spec_in) {
+  auto t0 = std::chrono::steady_clock::now();
   ZL_TRY(containers_.init());
   ZL_TRY_ASSIGN(ConmonRuntime * d, driver());
   ContainerSpec spec = spec_in;
@@ -197,10 +208,14 @@ Result<ContainerInfo> LinuxRuntime::create_container(const ContainerSpec& spec_i
     lowers.push_back(paths.dir / "empty");
   }
   fs::path rootfs = paths.bundle() / "rootfs";
-  ZL_TRY(mount_overlay({lowers, paths.dir / "upper", paths.dir / "work"}, rootfs));
+  OverlayLayout layout{.lower_dirs = lowers,
+                       .upper_dir = paths.dir / "upper",
+                       .work_dir = paths.dir / "work",
+                       .volatile_upper = spec.auto_remove};
+  ZL_TRY(mount_overlay(layout, rootfs));
 
   std::string hostname = spec.hostname.empty() ? id.substr(0, 12) : spec.hostname;
-  ZL_TRY(write_etc_files(paths, hostname));
+  ZL_TRY(write_etc_files(paths, hostname, bundle_sync(spec)));
   BundleInputs in{.spec = spec,
                   .image_config = image.config,
                   .rootfs = rootfs,
@@ -211,7 +226,7 @@ Result<ContainerInfo> LinuxRuntime::create_container(const ContainerSpec& spec_i
                   .resolv_conf = paths.dir / "resolv.conf",
                   .cgroups_path = "/zlayer/" + id};
   ZL_TRY_ASSIGN(auto config, build_runtime_config(in));
-  ZL_TRY(write_file_atomic(paths.bundle() / "config.json", config.dump(2), 0600));
+  ZL_TRY(write_file_atomic(paths.bundle() / "config.json", config.dump(2), 0600, bundle_sync(spec)));
 
   ContainerRecord rec{.id = id,
                       .name = spec.name,
@@ -227,6 +242,7 @@ Result<ContainerInfo> LinuxRuntime::create_container(const ContainerSpec& spec_i
   ZL_TRY(d->create(id, paths, create_options(spec)));
   created = true;
   done = true;
+  spdlog::debug("container={} created_ms={}", id.substr(0, 12), ms_since(t0));
   return info(id);
 }
 
@@ -253,6 +269,7 @@ Status LinuxRuntime::recreate_locked(const ContainerInfo& c, ContainerRunState& 
 }
 
 Status LinuxRuntime::start_container(const std::string& ref) {
+  auto t0 = std::chrono::steady_clock::now();
   ZL_TRY_ASSIGN(ConmonRuntime * d, driver());
   ZL_TRY_ASSIGN(auto id, containers_.resolve(ref));
   ZL_TRY_ASSIGN(auto lock, containers_.lock(id));
@@ -262,7 +279,9 @@ Status LinuxRuntime::start_container(const std::string& ref) {
   if (c.status == ContainerStatus::exited) ZL_TRY(recreate_locked(c, st));
   st.started_at = now_ns();
   ZL_TRY(containers_.save_state(id, st));
-  return d->start(id).map_error([&](Error e) { return std::move(e).wrap("start container " + c.name); });
+  ZL_TRY(d->start(id).map_error([&](Error e) { return std::move(e).wrap("start container " + c.name); }));
+  spdlog::debug("container={} started_ms={}", id.substr(0, 12), ms_since(t0));
+  return {};
 }
 
 Status LinuxRuntime::stop_locked(const ContainerInfo& c, std::chrono::seconds timeout) {
@@ -323,12 +342,14 @@ Status LinuxRuntime::resume_container(const std::string& ref) {
 }
 
 Status LinuxRuntime::teardown(const std::string& id, const std::string& name) {
+  auto t0 = std::chrono::steady_clock::now();
   ZL_TRY_ASSIGN(ConmonRuntime * d, driver());
   ContainerPaths paths = containers_.paths(id);
   ZL_TRY(d->remove(id, paths, true));
   ZL_TRY(unmount_overlay(paths.bundle() / "rootfs"));
   ZL_TRY(containers_.discard(id));
   containers_.release_name(name, id);
+  spdlog::debug("container={} removed_ms={}", id.substr(0, 12), ms_since(t0));
   return {};
 }
 
