@@ -21,6 +21,12 @@ void UniqueFd::reset(int fd) {
   fd_ = fd;
 }
 
+Result<Pipe> Pipe::make() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return errno_error(errno, "create pipe");
+  return Pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
 Status write_all(int fd, std::string_view data, std::string_view what) {
   while (!data.empty()) {
     ssize_t n = ::write(fd, data.data(), data.size());

@@ -39,6 +39,12 @@ class UniqueFd {
   int fd_ = -1;
 };
 
+// Both ends of a pipe2(O_CLOEXEC).
+struct Pipe {
+  UniqueFd r, w;
+  static Result<Pipe> make();
+};
+
 // Writes all of data to fd, retrying on EINTR and short writes.
 Status write_all(int fd, std::string_view data, std::string_view what);
 

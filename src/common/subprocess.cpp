@@ -44,12 +44,16 @@ std::string find_program(const std::string& name) {
 
 namespace {
 
-struct Pipe {
-  UniqueFd r, w;
-  static Result<Pipe> make() {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) return errno_error(errno, "create pipe");
-    return Pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
+// argv and env as the NULL-terminated arrays exec wants (pointing into the caller's strings).
+struct ExecArrays {
+  std::vector<char*> argv, env;
+  ExecArrays(const std::vector<std::string>& args, const std::optional<std::vector<std::string>>& environment) {
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    if (environment) {
+      for (const auto& e : *environment) env.push_back(const_cast<char*>(e.c_str()));
+      env.push_back(nullptr);
+    }
   }
 };
 
@@ -64,14 +68,7 @@ Result<SubprocessResult> run_process(const std::vector<std::string>& argv, const
   ZL_TRY_ASSIGN(Pipe out, Pipe::make());
   ZL_TRY_ASSIGN(Pipe err, Pipe::make());
 
-  std::vector<char*> cargv;
-  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
-  cargv.push_back(nullptr);
-  std::vector<char*> cenv;
-  if (opts.env) {
-    for (const auto& e : *opts.env) cenv.push_back(const_cast<char*>(e.c_str()));
-    cenv.push_back(nullptr);
-  }
+  ExecArrays c(argv, opts.env);
 
   pid_t pid = ::fork();
   if (pid < 0) return errno_error(errno, fmt::format("fork for {}", argv[0]));
@@ -90,9 +87,9 @@ Result<SubprocessResult> run_process(const std::vector<std::string>& argv, const
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     if (opts.env) {
-      ::execve(exe.c_str(), cargv.data(), cenv.data());
+      ::execve(exe.c_str(), c.argv.data(), c.env.data());
     } else {
-      ::execv(exe.c_str(), cargv.data());
+      ::execv(exe.c_str(), c.argv.data());
     }
     ::_exit(127);
   }
@@ -233,14 +230,7 @@ Result<Child> Child::spawn(const std::vector<std::string>& argv, const SpawnOpti
   std::string exe = find_program(argv[0]);
   if (exe.empty()) return not_found("{}: program not found in PATH", argv[0]);
 
-  std::vector<char*> cargv;
-  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
-  cargv.push_back(nullptr);
-  std::vector<char*> cenv;
-  if (opts.env) {
-    for (const auto& e : *opts.env) cenv.push_back(const_cast<char*>(e.c_str()));
-    cenv.push_back(nullptr);
-  }
+  ExecArrays c(argv, opts.env);
   UniqueFd devnull_r(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   UniqueFd devnull_w(::open("/dev/null", O_WRONLY | O_CLOEXEC));
   if (!devnull_r || !devnull_w) return errno_error(errno, "open /dev/null");
@@ -251,7 +241,7 @@ Result<Child> Child::spawn(const std::vector<std::string>& argv, const SpawnOpti
 
   pid_t pid = ::fork();
   if (pid < 0) return errno_error(errno, fmt::format("fork for {}", argv[0]));
-  if (pid == 0) exec_child(exe, cargv.data(), opts.env ? cenv.data() : nullptr, opts, plan, err_w.get());
+  if (pid == 0) exec_child(exe, c.argv.data(), opts.env ? c.env.data() : nullptr, opts, plan, err_w.get());
 
   err_w.reset();
   int child_errno = 0;

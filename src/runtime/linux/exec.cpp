@@ -19,14 +19,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-struct Pipe {
-  UniqueFd r, w;
-  static Result<Pipe> make() {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) return errno_error(errno, "create pipe");
-    return Pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
-  }
-};
 
 // One `<runtime> exec`: the child, the read ends of its output, and a scratch dir for the exec'd
 // process's pid file and the runtime's own log (which tells a start failure from the process).
