@@ -23,20 +23,10 @@ trap cleanup EXIT
 echo "== making the demo image from busybox-static"
 bash scripts/make-demo-image.sh "$work/layout" 1.0
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat >"$work/registry.yml" <<YAML
-version: 0.1
-storage:
-  filesystem:
-    rootdirectory: $work/registry
-http:
-  addr: 127.0.0.1:$port
-log:
-  level: error
-YAML
-docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
-registry_pid=$!
-for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.1; done
+source scripts/registry.sh
+start_registry "$work/registry"
+registry_pid=$REGISTRY_PID
+port=${REGISTRY#127.0.0.1:}
 
 echo "== pushing it to a local registry on 127.0.0.1:$port with skopeo"
 skopeo copy -q --dest-tls-verify=false "oci:$work/layout:1.0" "docker://127.0.0.1:$port/demo/busybox:1.0"
