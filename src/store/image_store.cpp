@@ -164,6 +164,7 @@ Result<std::pair<FileLock, UniqueFd>> lock_for_prune(const fs::path& root) {
 ImageStore::ImageStore(fs::path root) : root_(root), content_(root), layers_(root), index_(root) {}
 
 Status ImageStore::init() {
+  ZL_TRY(make_dirs(root_, 0700));  // zlayer's state is root's alone
   ZL_TRY(make_dirs(root_ / "locks"));
   ZL_TRY(content_.init());
   return layers_.init();
