@@ -3,6 +3,29 @@
 # start_registry DIR: Debian's docker-registry on 127.0.0.1 (sets REGISTRY, REGISTRY_PID).
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/registry.sh"
 
+# start_containerd DIR: a private containerd with all its state under DIR (CRI plugin off);
+# sets CONTAINERD_PID and CONTAINERD_SOCK.
+start_containerd() {
+  local dir=$1
+  mkdir -p "$dir"
+  cat >"$dir/config.toml" <<TOML
+version = 2
+root = "$dir/root"
+state = "$dir/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "$dir/containerd.sock"
+[ttrpc]
+  address = "$dir/containerd.sock.ttrpc"
+TOML
+  containerd --config "$dir/config.toml" >"$dir/log" 2>&1 &
+  CONTAINERD_PID=$!
+  CONTAINERD_SOCK=$dir/containerd.sock
+  for _ in $(seq 100); do [ -S "$CONTAINERD_SOCK" ] && return 0; sleep 0.1; done
+  echo "containerd did not start: $(tail -3 "$dir/log")" >&2
+  return 1
+}
+
 # Seconds (float) that "$@" takes; its output goes to $BENCH_LOG. The clock is bash's own
 # (no `date` process in the measured time).
 time_cmd() {

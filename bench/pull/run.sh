@@ -57,26 +57,11 @@ run_podman() {
   podman --root "$root/p/storage" --runroot "$root/p/run" --storage-driver overlay --events-backend none \
     pull -q --tls-verify=false "$REGISTRY/bench/$1:1"
 }
-start_containerd() {
-  mkdir -p "$root/c"
-  cat >"$root/c/config.toml" <<TOML
-version = 2
-root = "$root/c/root"
-state = "$root/c/state"
-[grpc]
-  address = "$root/c/containerd.sock"
-TOML
-  containerd --config "$root/c/config.toml" >"$root/c/log" 2>&1 &
-  CONTAINERD_PID=$!
-  for _ in $(seq 100); do [ -S "$root/c/containerd.sock" ] && return 0; sleep 0.1; done
-  echo "containerd did not start: $(tail -3 "$root/c/log")" >&2
-  return 1
-}
 stop_containerd() {
   kill "$CONTAINERD_PID" && wait "$CONTAINERD_PID" 2>/dev/null || true
   CONTAINERD_PID=
 }
-run_ctr() { ctr -a "$root/c/containerd.sock" image pull --plain-http "$REGISTRY/bench/$1:1"; }
+run_ctr() { ctr -a "$CONTAINERD_SOCK" image pull --plain-http "$REGISTRY/bench/$1:1"; }
 
 for case in small large; do
   declare -A times=()
@@ -85,7 +70,7 @@ for case in small large; do
     for _ in $(seq "$RUNS"); do
       [ -n "$CONTAINERD_PID" ] && stop_containerd
       fresh_tmpfs "$root"
-      [ "$tool" = ctr ] && start_containerd
+      [ "$tool" = ctr ] && start_containerd "$root/c"
       samples+=("$(time_cmd "run_$tool" "$case")")
     done
     [ -n "$CONTAINERD_PID" ] && stop_containerd

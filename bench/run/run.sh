@@ -102,20 +102,7 @@ bash "$repo/scripts/make-demo-image.sh" "$layout" 1.0 >/dev/null
 skopeo copy -q "oci:$layout:1.0" "oci-archive:$work/busybox.tar:docker.io/library/busybox:1.0"
 "${P[@]}" load -q -i "$work/busybox.tar" >/dev/null
 
-mkdir -p "$root/c"
-cat >"$root/c/config.toml" <<TOML
-version = 2
-root = "$root/c/root"
-state = "$root/c/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-[grpc]
-  address = "$root/c/containerd.sock"
-[ttrpc]
-  address = "$root/c/containerd.sock.ttrpc"
-TOML
-containerd --config "$root/c/config.toml" >"$root/c/log" 2>&1 &
-CONTAINERD_PID=$!
-for _ in $(seq 100); do [ -S "$root/c/containerd.sock" ] && break; sleep 0.1; done
+start_containerd "$root/c"
 "${C[@]}" image import "$work/busybox.tar" >/dev/null
 
 # The floor: runc on the unpacked image with `runc spec`'s config.
