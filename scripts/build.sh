@@ -3,5 +3,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
-cmake -S . -B "$BUILD_DIR" -G Ninja -DZLAYER_WERROR=ON "$@" >/dev/null
+LAUNCHER=()
+if command -v ccache >/dev/null; then  # optional: speeds up rebuilds across build dirs
+  export CCACHE_NOHASHDIR=true
+  LAUNCHER=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+fi
+cmake -S . -B "$BUILD_DIR" -G Ninja -DZLAYER_WERROR=ON "${LAUNCHER[@]}" "$@" >/dev/null
 ninja -C "$BUILD_DIR" -j"$(nproc)" ${TARGETS:-}

@@ -2,7 +2,10 @@
 # The main job: installs dependencies, builds zlayer, makes a small busybox image, serves it
 # from a local registry (Debian's docker-registry on 127.0.0.1), has zlayer pull it, then runs
 # containers from it: one in the foreground, one in the background with exec, logs, stats, stop
-# and rm. Uses a private root under /tmp so the host's /var/lib/zlayer is untouched.
+# and rm. Then starts the agent (`zlayer daemon`) and deploys examples/demo.zlayer.yml: a
+# health-checked HTTP service, a client that waits for its health, and a job; shows status,
+# scales, crashes a replica and watches it come back, and undeploys. Uses a private root under
+# /tmp so the host's /var/lib/zlayer is untouched.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "demo.sh: run as root"; exit 1; }
@@ -13,7 +16,9 @@ ZLAYER=$PWD/build/zlayer
 
 work=$(mktemp -d /tmp/zlayer-demo.XXXXXX)
 registry_pid=
+daemon_pid=
 cleanup() {
+  [ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null || true
   [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null || true
   for id in $("$ZLAYER" --root "$work/root" ps -a -q 2>/dev/null); do "$ZLAYER" --root "$work/root" rm -f "$id" >/dev/null; done
   rm -rf "$work"
@@ -61,3 +66,31 @@ echo "== zlayer stop demo-web && zlayer rm demo-web"
 "$ZLAYER" stop -t 2 demo-web
 "$ZLAYER" ps -a
 "$ZLAYER" rm demo-web
+
+echo "== the agent: zlayer daemon (REST API on $ZLAYER_ROOT/run/zlayer.sock)"
+DEMO_GREETING="hello from the daemon's environment" "$ZLAYER" daemon >"$work/daemon.log" 2>&1 &
+daemon_pid=$!
+for _ in $(seq 100); do [ -S "$ZLAYER_ROOT/run/zlayer.sock" ] && break; sleep 0.1; done
+sed "s#IMAGE#$image#" examples/demo.zlayer.yml >"$work/demo.zlayer.yml"
+echo "== zlayer deploy demo.zlayer.yml --wait (client waits for the api's health)"
+"$ZLAYER" deploy --wait --timeout 2m "$work/demo.zlayer.yml" || true
+echo "== zlayer status"
+"$ZLAYER" status
+echo "== zlayer logs once (the job's output; GREETING came from the daemon's environment)"
+"$ZLAYER" logs once
+echo "== zlayer scale api 3"
+"$ZLAYER" scale api 3
+sleep 4
+"$ZLAYER" status demo
+echo "== kill -9 the process of one api replica: the agent restarts it"
+pid=$("$ZLAYER" status demo --format json | python3 -c 'import json,sys; d=json.load(sys.stdin); print([c for s in d["services"] if s["name"]=="api" for c in s["containers"]][0]["pid"])')
+kill -9 "$pid"
+sleep 4
+"$ZLAYER" status demo
+echo "== zlayer logs --tail 2 client"
+"$ZLAYER" logs --tail 2 client
+echo "== metrics (excerpt)"
+curl -s --unix-socket "$ZLAYER_ROOT/run/zlayer.sock" http://zlayer/metrics | grep -E '^zlayer_(containers|restarts_total|service_replicas)' | head -12
+echo "== zlayer undeploy demo"
+"$ZLAYER" undeploy demo
+"$ZLAYER" ps -a

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <optional>
+#include <string>
 
 #include "cli/context.h"
 
@@ -16,5 +18,10 @@ std::function<void()> run(Action action);
 
 void add_image_commands(CLI::App& app, Context& ctx);
 void add_container_commands(CLI::App& app, Context& ctx);
+void add_agent_commands(CLI::App& app, Context& ctx);
+
+// `zlayer logs SERVICE`: a deployed service's logs through the daemon (when no container has that name).
+Result<int> service_logs(Context& ctx, const std::string& ref, bool follow, bool timestamps, std::optional<size_t> tail);
+void add_volume_commands(CLI::App& app, Context& ctx);
 
 }  // namespace zl::cli

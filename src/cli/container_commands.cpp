@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "cli/daemon_client.h"
 #include "cli/container_flags.h"
 #include "cli/format.h"
 #include "image/puller.h"
@@ -206,6 +207,11 @@ struct StartArgs {
   bool attach = false, interactive = false;
 };
 
+struct RmArgs {
+  std::vector<std::string> containers;
+  bool force = false, volumes = false;
+};
+
 struct PsArgs {
   bool all = false, quiet = false, no_trunc = false;
   std::string format;
@@ -245,7 +251,7 @@ Result<int> ps(Context& ctx, const PsArgs& a) {
   return 0;
 }
 
-json inspect_json(const ContainerInfo& c) {
+json inspect_json(const ContainerInfo& c, const VolumeStore& volumes) {
   json state = {{"Status", to_string(c.status)},
                 {"Running", c.status == ContainerStatus::running || c.status == ContainerStatus::paused},
                 {"Paused", c.status == ContainerStatus::paused},
@@ -257,9 +263,21 @@ json inspect_json(const ContainerInfo& c) {
                 {"FinishedAt", rfc3339(c.finished_at)}};
   if (c.exit) state["Exit"] = to_json(*c.exit);
   json mounts = json::array();
-  for (const auto& m : c.spec.mounts)
-    mounts.push_back({{"Type", m.type == Mount::Type::bind ? "bind" : m.type == Mount::Type::volume ? "volume" : "tmpfs"},
-                      {"Source", m.source}, {"Destination", m.target}, {"RW", !m.read_only}});
+  for (const auto& m : c.spec.mounts) {
+    if (m.type == Mount::Type::volume) {  // docker's form: the name, and where it is on the host
+      mounts.push_back({{"Type", "volume"},
+                        {"Name", m.source},
+                        {"Source", volumes.data_dir(m.source).string()},
+                        {"Destination", m.target},
+                        {"Driver", "local"},
+                        {"RW", !m.read_only}});
+      continue;
+    }
+    mounts.push_back({{"Type", m.type == Mount::Type::bind ? "bind" : "tmpfs"},
+                      {"Source", m.source},
+                      {"Destination", m.target},
+                      {"RW", !m.read_only}});
+  }
   return {{"Id", c.id},
           {"Name", c.name},
           {"Created", rfc3339(c.created_at)},
@@ -288,7 +306,7 @@ Result<int> inspect(Context& ctx, const std::vector<std::string>& refs) {
       ++failures;
       continue;
     }
-    out.push_back(inspect_json(*c));
+    out.push_back(inspect_json(*c, rt->volumes()));
   }
   std::cout << out.dump(4) << "\n";
   return failures ? 1 : 0;
@@ -334,6 +352,9 @@ Result<int> logs(Context& ctx, const LogsArgs& a) {
   if (!a.since.empty()) {
     ZL_TRY_ASSIGN(q.since_unix_nano, parse_since(a.since));
   }
+  if (auto found = rt->containers().resolve(a.container);
+      !found && found.error().kind == ErrorKind::not_found && fs::exists(daemon_socket_path(ctx.root)))
+    return service_logs(ctx, a.container, a.follow, a.timestamps, q.tail);
   ZL_TRY(rt->container_logs(a.container, q, [&](const LogEntry& e) -> Status {
     auto& os = e.stream == LogEntry::Stream::stderr_stream ? std::cerr : std::cout;
     if (a.timestamps) os << rfc3339(e.time_unix_nano) << " ";
@@ -513,13 +534,19 @@ void add_container_commands(CLI::App& app, Context& ctx) {
                     [rt, kill_args](const std::string& n) { return rt->kill_container(n, kill_args->second); });
   }));
 
-  auto rm_args = std::make_shared<std::pair<std::vector<std::string>, bool>>();
+  auto rm_args = std::make_shared<RmArgs>();
   auto* rm = app.add_subcommand("rm", "Remove containers");
-  names(rm, rm_args->first);
-  rm->add_flag("-f,--force", rm_args->second, "Kill a running container first");
+  names(rm, rm_args->containers);
+  rm->add_flag("-f,--force", rm_args->force, "Kill a running container first");
+  rm->add_flag("-v,--volumes", rm_args->volumes, "Remove the container's anonymous volumes too");
   rm->callback(run([&ctx, rm_args]() -> Result<int> {
     ZL_TRY_ASSIGN(LinuxRuntime * rt, ctx.runtime());
-    return for_each(rm_args->first, [rt, rm_args](const std::string& n) { return rt->remove_container(n, rm_args->second); });
+    return for_each(rm_args->containers, [rt, rm_args](const std::string& n) -> Status {
+      if (!rm_args->volumes) return rt->remove_container(n, rm_args->force);
+      ZL_TRY_ASSIGN(auto c, rt->inspect_container(n));
+      ZL_TRY(rt->remove_container(c.id, rm_args->force));
+      return rt->remove_anonymous_volumes(c.spec);
+    });
   }));
 
   auto inspect_args = std::make_shared<std::vector<std::string>>();

@@ -4,6 +4,7 @@
 
 #include "common/fs.h"
 #include "common/strings.h"
+#include "store/volume_store.h"
 
 namespace zl::cli {
 
@@ -77,18 +78,30 @@ Result<std::pair<std::string, std::string>> split_kv(const std::string& s, std::
   return std::pair{s.substr(0, eq), s.substr(eq + 1)};
 }
 
+// "/host:/ctr[:ro]" binds, "name:/ctr[:ro,nocopy]" a named volume, "/ctr" an anonymous one.
 Result<Mount> parse_volume(const std::string& v) {
   std::vector<std::string> parts = split(v, ':');
+  if (parts.size() == 1 && v[0] == '/') return Mount{.type = Mount::Type::volume, .target = v};
   if (parts.size() < 2 || parts.size() > 3 || parts[0].empty() || parts[1].empty() || parts[1][0] != '/')
-    return invalid_argument("invalid volume \"{}\": expected SOURCE:/container/path[:ro|rw]", v);
+    return invalid_argument(
+        "invalid volume \"{}\": expected SOURCE:/container/path[:ro|rw] or /container/path", v);
   Mount m;
   m.type = parts[0][0] == '/' ? Mount::Type::bind : Mount::Type::volume;
   m.source = parts[0];
   m.target = parts[1];
   if (parts.size() == 3) {
-    if (parts[2] == "ro") m.read_only = true;
-    else if (parts[2] != "rw") return invalid_argument("invalid volume mode \"{}\" in \"{}\": use ro or rw", parts[2], v);
+    for (const auto& mode : split(parts[2], ',')) {
+      if (mode == "ro") {
+        m.read_only = true;
+      } else if (mode == "nocopy" && m.type == Mount::Type::volume) {
+        m.options.push_back(mode);
+      } else if (mode != "rw") {
+        return invalid_argument("invalid volume mode \"{}\" in \"{}\": use ro, rw or (for a volume) nocopy",
+                                mode, v);
+      }
+    }
   }
+  if (m.type == Mount::Type::volume) ZL_TRY(validate_volume_name(m.source));
   if (m.type == Mount::Type::bind && !fs::exists(m.source))
     return not_found("bind mount source {} does not exist", m.source);
   return m;

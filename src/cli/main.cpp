@@ -40,6 +40,8 @@ int main(int argc, char** argv) {
 
   zl::cli::add_image_commands(app, ctx);
   zl::cli::add_container_commands(app, ctx);
+  zl::cli::add_agent_commands(app, ctx);
+  zl::cli::add_volume_commands(app, ctx);
 
   try {
     app.parse(argc, argv);

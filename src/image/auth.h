@@ -10,7 +10,7 @@
 #include <string_view>
 
 #include "common/fs.h"
-#include "image/http_client.h"
+#include "common/http_client.h"
 
 namespace zl {
 

@@ -12,7 +12,7 @@
 #include "common/digest.h"
 #include "common/fs.h"
 #include "image/auth.h"
-#include "image/http_client.h"
+#include "common/http_client.h"
 #include "image/manifest.h"
 #include "store/content_store.h"
 

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <thread>
@@ -82,7 +83,11 @@ CreateOptions create_options(const ContainerSpec& spec) {
 }  // namespace
 
 LinuxRuntime::LinuxRuntime(fs::path root, ImageStore& images, LinuxRuntimeOptions opts)
-    : root_(std::move(root)), images_(images), opts_(std::move(opts)), containers_(root_ / "containers") {}
+    : root_(std::move(root)),
+      images_(images),
+      opts_(std::move(opts)),
+      containers_(root_ / "containers"),
+      volumes_(root_ / "volumes") {}
 
 Result<OciRuntime> LinuxRuntime::oci_runtime() {
   ZL_TRY_ASSIGN(ConmonRuntime * d, driver());
@@ -107,6 +112,62 @@ bool LinuxRuntime::image_in_use(const Digest& config_digest) const {
     if (rec && rec->image_id == config_digest.str()) return true;
   }
   return false;
+}
+
+Result<std::map<std::string, std::vector<std::string>>> LinuxRuntime::volume_users() const {
+  ZL_TRY_ASSIGN(auto ids, containers_.ids());
+  std::map<std::string, std::vector<std::string>> users;
+  for (const auto& id : ids) {
+    auto rec = containers_.load(id);
+    if (!rec) {  // removed meanwhile, or damaged: skipped, as image_in_use() does
+      if (rec.error().kind != ErrorKind::not_found) spdlog::warn("{}", rec.error().message);
+      continue;
+    }
+    for (const auto& m : rec->spec.mounts) {
+      if (m.type != Mount::Type::volume || m.source.empty()) continue;
+      auto& names = users[m.source];
+      if (names.empty() || names.back() != rec->name) names.push_back(rec->name);
+    }
+  }
+  return users;
+}
+
+Status LinuxRuntime::remove_anonymous_volumes(const ContainerSpec& spec) {
+  for (const auto& m : spec.mounts) {
+    if (m.type != Mount::Type::volume || m.source.empty()) continue;
+    auto v = volumes_.inspect(m.source);
+    if (!v || !v->anonymous()) continue;
+    auto removed = volumes_.remove(m.source, /*force=*/true, [this] { return volume_users(); });
+    if (!removed && removed.error().kind == ErrorKind::conflict) continue;  // still used elsewhere: kept
+    ZL_TRY(removed);
+  }
+  return {};
+}
+
+Result<std::vector<Mount>> LinuxRuntime::resolve_volumes(ContainerSpec& spec, const fs::path& rootfs,
+                                                         std::vector<std::string>& created_anonymous) {
+  std::vector<Mount> resolved = spec.mounts;
+  for (size_t i = 0; i < spec.mounts.size(); ++i) {
+    Mount& m = spec.mounts[i];
+    if (m.type != Mount::Type::volume) continue;
+    VolumeCreateOptions opts;
+    bool anonymous = m.source.empty();
+    if (anonymous) {
+      m.source = new_volume_name();
+      opts.labels[kAnonymousVolumeLabel] = "";
+    }
+    bool created = false;
+    ZL_TRY_ASSIGN(auto v, volumes_.create_locked(m.source, opts, &created).map_error([&](Error e) {
+      return std::move(e).wrap("volume for " + m.target);
+    }));
+    if (created && anonymous) created_anonymous.push_back(m.source);
+    // "nocopy" (docker's): the volume starts empty; an option for us, not for the kernel.
+    Mount& r = resolved[i];
+    bool nocopy = std::erase(r.options, "nocopy") > 0;
+    if (!nocopy) ZL_TRY(volumes_.copy_up_locked(m.source, rootfs, m.target));
+    r.source = v.mountpoint.string();
+  }
+  return resolved;
 }
 
 Result<std::optional<ExitInfo>> LinuxRuntime::settle_exit(const std::string& id, ContainerInfo& c) {
@@ -186,12 +247,14 @@ Result<ContainerInfo> LinuxRuntime::create_container(const ContainerSpec& spec_i
 
   // Undo everything done so far unless we get to the end.
   bool done = false, named = false, created = false;
+  std::vector<std::string> new_volumes;  // anonymous, made for this container
   auto undo = [&] {
     if (done) return;
     if (created) (void)d->remove(id, paths, true);
     (void)unmount_overlay(paths.bundle() / "rootfs");
     (void)remove_tree(paths.dir);
     if (named) containers_.release_name(spec.name, id);
+    for (const auto& v : new_volumes) (void)volumes_.remove(v, true, [this] { return volume_users(); });
   };
   struct Guard {
     std::function<void()> f;
@@ -214,6 +277,16 @@ Result<ContainerInfo> LinuxRuntime::create_container(const ContainerSpec& spec_i
                        .volatile_upper = spec.auto_remove};
   ZL_TRY(mount_overlay(layout, rootfs));
 
+  // Volumes are resolved with their store locked until the record that uses them is saved, so
+  // none can be removed in between (the lock goes before `guard` runs: declared after it).
+  std::optional<FileLock> volumes_lock;
+  std::optional<std::vector<Mount>> mounts;
+  if (std::any_of(spec.mounts.begin(), spec.mounts.end(),
+                  [](const Mount& m) { return m.type == Mount::Type::volume; })) {
+    ZL_TRY_ASSIGN(volumes_lock, volumes_.lock());
+    ZL_TRY_ASSIGN(mounts, resolve_volumes(spec, rootfs, new_volumes));
+  }
+
   std::string hostname = spec.hostname.empty() ? id.substr(0, 12) : spec.hostname;
   ZL_TRY(write_etc_files(paths, hostname, bundle_sync(spec)));
   BundleInputs in{.spec = spec,
@@ -224,6 +297,7 @@ Result<ContainerInfo> LinuxRuntime::create_container(const ContainerSpec& spec_i
                   .hosts_file = paths.dir / "hosts",
                   .hostname_file = paths.dir / "hostname",
                   .resolv_conf = paths.dir / "resolv.conf",
+                  .mounts = mounts,
                   .cgroups_path = "/zlayer/" + id};
   ZL_TRY_ASSIGN(auto config, build_runtime_config(in));
   ZL_TRY(write_file_atomic(paths.bundle() / "config.json", config.dump(2), 0600, bundle_sync(spec)));
@@ -239,6 +313,7 @@ Result<ContainerInfo> LinuxRuntime::create_container(const ContainerSpec& spec_i
                       .oci_runtime = d->oci().name,
                       .lower_dirs = lowers};
   ZL_TRY(containers_.save(rec));
+  volumes_lock.reset();
   ZL_TRY(d->create(id, paths, create_options(spec)));
   created = true;
   done = true;
@@ -366,7 +441,14 @@ Status LinuxRuntime::remove_container(const std::string& ref, bool force) {
     if (c.status == ContainerStatus::paused) (void)d->resume(id);
     (void)d->wait(id, containers_.paths(id), 10000ms);
   }
-  return teardown(id, c.name).map_error([&](Error e) { return std::move(e).wrap("remove container " + c.name); });
+  auto removed = teardown(id, c.name);
+  if (!removed) return tl::unexpected(std::move(removed).error().wrap("remove container " + c.name));
+  // Like docker's --rm: the anonymous volumes go with the container.
+  if (c.spec.auto_remove) {
+    if (auto st = remove_anonymous_volumes(c.spec); !st)
+      spdlog::warn("container {} removed, its anonymous volumes not: {}", c.name, st.error().message);
+  }
+  return {};
 }
 
 Result<ContainerInfo> LinuxRuntime::inspect_container(const std::string& ref) {

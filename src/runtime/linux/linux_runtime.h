@@ -3,13 +3,16 @@
 // so any number of zlayer processes (CLI, daemon) can work on it side by side.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "runtime/container_store.h"
 #include "runtime/runtime.h"
 #include "store/image_store.h"
+#include "store/volume_store.h"
 
 namespace zl {
 
@@ -26,6 +29,12 @@ class LinuxRuntime : public Runtime {
   // For `rmi`: does any container use the image with this config digest?
   bool image_in_use(const Digest& config_digest) const;
   ContainerStore& containers() { return containers_; }
+  VolumeStore& volumes() { return volumes_; }
+  // Volume name -> the names of the containers (any state) whose mounts use it.
+  Result<std::map<std::string, std::vector<std::string>>> volume_users() const;
+  // For `rm -v` once the container is gone: removes the anonymous volumes of its spec that no
+  // other container uses (an auto_remove container's go with it in remove_container).
+  Status remove_anonymous_volumes(const ContainerSpec& spec);
 
   Result<ContainerInfo> create_container(const ContainerSpec& spec) override;
   Status start_container(const std::string& ref) override;
@@ -60,11 +69,17 @@ class LinuxRuntime : public Runtime {
   // Before attaching to a container that is to start: an exited one gets recreated.
   Status prepare_to_start(const std::string& id);
   Status teardown(const std::string& id, const std::string& name);
+  // The spec's volume mounts with the store locked: each volume created when missing (an unnamed
+  // one gets a fresh name, written into `spec`), filled from the image when empty (docker's
+  // copy-up). Returns spec.mounts with volume sources as host paths.
+  Result<std::vector<Mount>> resolve_volumes(ContainerSpec& spec, const fs::path& rootfs,
+                                             std::vector<std::string>& created_anonymous);
 
   fs::path root_;
   ImageStore& images_;
   LinuxRuntimeOptions opts_;
   ContainerStore containers_;
+  VolumeStore volumes_;
   std::unique_ptr<ConmonRuntime> driver_;
 };
 

@@ -1,4 +1,4 @@
-// A small blocking HTTP client over libcurl: one request in, status + headers + body out,
+// A small blocking HTTP client over libcurl (TCP or a unix socket): one request in, status + headers + body out,
 // with an optional streaming body sink. Transport failures are `unavailable` errors.
 #pragma once
 
@@ -19,8 +19,9 @@ namespace zl {
 using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
 
 struct HttpRequest {
-  std::string method = "GET";  // GET, HEAD, POST
+  std::string method = "GET";  // GET, HEAD, POST, or any other verb
   std::string url;
+  std::string unix_socket;  // when set, connect to this unix socket (url still gives host and path)
   HttpHeaders headers;
   std::string body;              // POST body
   bool follow_redirects = true;  // blobs are redirected to storage; Authorization is not forwarded off-host

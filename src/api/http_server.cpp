@@ -1,0 +1,434 @@
+#include "api/http_server.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <atomic>
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+
+#include "common/strings.h"
+
+namespace zl::api {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
+  return true;
+}
+
+std::string percent_decode(std::string_view s, bool plus_is_space) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() + 0 && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out.push_back(static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16)));
+      i += 2;
+    } else if (plus_is_space && s[i] == '+') {
+      out.push_back(' ');
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> path_segments(std::string_view path) {
+  std::vector<std::string> out;
+  for (auto& s : split(path, '/'))
+    if (!s.empty()) out.push_back(std::string(s));
+  return out;
+}
+
+}  // namespace
+
+std::optional<std::string> Request::header(std::string_view name) const {
+  for (auto it = headers.rbegin(); it != headers.rend(); ++it)
+    if (iequals(it->first, name)) return it->second;
+  return std::nullopt;
+}
+
+std::optional<std::string> Request::query_param(std::string_view name) const {
+  auto it = query.find(std::string(name));
+  if (it == query.end()) return std::nullopt;
+  return it->second;
+}
+
+bool Request::query_flag(std::string_view name) const {
+  auto v = query_param(name);
+  return v && *v != "0" && *v != "false" && *v != "False";
+}
+
+void Router::add(std::string method, std::string pattern, Handler handler) {
+  auto segments = path_segments(pattern);
+  routes_.push_back({std::move(method), std::move(pattern), std::move(segments), std::move(handler)});
+}
+
+Router::Match Router::match(Request& req) const {
+  // Path parameters are matched on the raw (still encoded) segments, then decoded one by one,
+  // so an encoded "/" inside a name does not split it.
+  std::string_view raw = req.target;
+  raw = raw.substr(0, raw.find('?'));
+  auto segs = path_segments(raw);
+  Match m;
+  for (const auto& r : routes_) {
+    std::map<std::string, std::string> params;
+    bool ok = true;
+    size_t i = 0;
+    for (; i < r.segments.size() && ok; ++i) {
+      const auto& p = r.segments[i];
+      bool is_param = p.size() > 2 && p.front() == '{' && p.back() == '}';
+      if (is_param && p.ends_with("...}")) {  // the rest of the path
+        if (i >= segs.size()) {
+          ok = false;
+          break;
+        }
+        std::string rest;
+        for (size_t j = i; j < segs.size(); ++j) rest += (j > i ? "/" : "") + percent_decode(segs[j], false);
+        params[p.substr(1, p.size() - 5)] = rest;
+        i = r.segments.size();
+        break;
+      }
+      if (i >= segs.size())
+        ok = false;
+      else if (is_param)
+        params[p.substr(1, p.size() - 2)] = percent_decode(segs[i], false);
+      else if (p != segs[i])
+        ok = false;
+    }
+    bool rest_consumed = !r.segments.empty() && r.segments.back().ends_with("...}");
+    if (!ok || (!rest_consumed && segs.size() != r.segments.size())) continue;
+    m.path_known = true;
+    if (r.method != req.method && !(r.method == "GET" && req.method == "HEAD")) continue;
+    req.params = std::move(params);
+    m.handler = &r.handler;
+    m.pattern = r.pattern;
+    return m;
+  }
+  return m;
+}
+
+int http_status_for(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::invalid_argument:
+      return 400;
+    case ErrorKind::not_found:
+      return 404;
+    case ErrorKind::already_exists:
+    case ErrorKind::conflict:
+      return 409;
+    case ErrorKind::unauthorized:
+      return 401;
+    case ErrorKind::permission_denied:
+      return 403;
+    case ErrorKind::unavailable:
+      return 503;
+    case ErrorKind::unsupported:
+      return 501;
+    case ErrorKind::corrupt:
+    case ErrorKind::io:
+    case ErrorKind::internal:
+      return 500;
+  }
+  return 500;
+}
+
+// ---- connections ----
+
+struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
+  Impl(asio::io_context& l, asio::thread_pool& p, Router r, ServerOptions o)
+      : loop(l), pool(p), router(std::move(r)), opts(std::move(o)), acceptor(l) {}
+
+  asio::io_context& loop;
+  asio::thread_pool& pool;
+  Router router;
+  ServerOptions opts;
+  asio::local::stream_protocol::acceptor acceptor;
+  std::atomic<bool> closed{false};
+  bool listening = false;
+
+  void accept();
+};
+
+namespace {
+
+struct Connection;
+
+// Answers one request on a pool thread with blocking writes: the loop does not touch the
+// socket until the connection is handed back.
+class ConnectionResponder : public Responder {
+ public:
+  ConnectionResponder(UnixSocket& sock, boost::beast::flat_buffer& buf, bool keep_alive, bool head)
+      : sock_(sock), buf_(buf), keep_alive_(keep_alive), head_(head) {}
+
+  void send(int status, std::string_view content_type, std::string body,
+            const std::vector<std::pair<std::string, std::string>>& headers) override {
+    if (answered_) return;
+    answered_ = true;
+    status_ = status;
+    http::response<http::string_body> res{static_cast<http::status>(status), 11};
+    res.set(http::field::server, "zlayer");
+    if (!content_type.empty()) res.set(http::field::content_type, std::string(content_type));
+    for (const auto& [k, v] : headers) res.set(k, v);
+    res.keep_alive(keep_alive_);
+    if (head_) {
+      res.content_length(body.size());
+      http::response_serializer<http::string_body> sr{res};
+      boost::system::error_code ec;
+      http::write_header(sock_, sr, ec);
+      if (ec) broken_ = true;
+      return;
+    }
+    res.body() = std::move(body);
+    res.prepare_payload();
+    boost::system::error_code ec;
+    http::write(sock_, res, ec);
+    if (ec) broken_ = true;
+  }
+
+  bool begin_stream(int status, std::string_view content_type,
+                    const std::vector<std::pair<std::string, std::string>>& headers) override {
+    if (answered_) return false;
+    answered_ = streaming_ = true;
+    status_ = status;
+    http::response<http::empty_body> res{static_cast<http::status>(status), 11};
+    res.set(http::field::server, "zlayer");
+    if (!content_type.empty()) res.set(http::field::content_type, std::string(content_type));
+    for (const auto& [k, v] : headers) res.set(k, v);
+    res.keep_alive(keep_alive_);
+    res.chunked(true);
+    http::response_serializer<http::empty_body> sr{res};
+    boost::system::error_code ec;
+    http::write_header(sock_, sr, ec);
+    if (ec) broken_ = true;
+    return !broken_;
+  }
+
+  bool write(std::string_view chunk) override {
+    if (!streaming_ || broken_) return false;
+    if (chunk.empty()) return true;  // an empty chunk would end the stream
+    boost::system::error_code ec;
+    asio::write(sock_, http::make_chunk(asio::buffer(chunk.data(), chunk.size())), ec);
+    if (ec) broken_ = true;
+    return !broken_;
+  }
+
+  void end_stream() override {
+    if (!streaming_ || ended_) return;
+    ended_ = true;
+    if (broken_) return;
+    boost::system::error_code ec;
+    asio::write(sock_, http::make_chunk_last(), ec);
+    if (ec) broken_ = true;
+  }
+
+  bool client_gone() override {
+    if (broken_) return true;
+    pollfd p{.fd = sock_.native_handle(), .events = POLLRDHUP, .revents = 0};
+    if (::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR))) broken_ = true;
+    return broken_;
+  }
+
+  UnixSocket upgrade(int status, const std::vector<std::pair<std::string, std::string>>& headers,
+                     std::string& pending) override {
+    answered_ = upgraded_ = true;
+    status_ = status;
+    auto reason = http::obsolete_reason(static_cast<http::status>(status));
+    std::string head = fmt::format("HTTP/1.1 {} {}\r\n", status, std::string(reason.data(), reason.size()));
+    for (const auto& [k, v] : headers) head += k + ": " + v + "\r\n";
+    head += "\r\n";
+    boost::system::error_code ec;
+    asio::write(sock_, asio::buffer(head), ec);
+    auto data = buf_.data();
+    pending.assign(static_cast<const char*>(data.data()), data.size());
+    buf_.consume(buf_.size());
+    return std::move(sock_);
+  }
+
+  bool answered() const override { return answered_; }
+  bool reusable() const {
+    return answered_ && !broken_ && !upgraded_ && keep_alive_ && (!streaming_ || ended_);
+  }
+  bool upgraded() const { return upgraded_; }
+  int status() const { return status_; }
+
+ private:
+  UnixSocket& sock_;
+  boost::beast::flat_buffer& buf_;
+  bool keep_alive_, head_;
+  bool answered_ = false, streaming_ = false, ended_ = false, broken_ = false, upgraded_ = false;
+  int status_ = 0;
+};
+
+struct Connection : std::enable_shared_from_this<Connection> {
+  Connection(std::shared_ptr<HttpServer::Impl> s, UnixSocket sock)
+      : server(std::move(s)), sock(std::move(sock)) {}
+
+  std::shared_ptr<HttpServer::Impl> server;
+  UnixSocket sock;
+  boost::beast::flat_buffer buf;
+  std::optional<http::request_parser<http::string_body>> parser;
+
+  // On the loop: wait for the next request's header without holding a pool thread.
+  void wait_for_request() {
+    parser.emplace();
+    parser->body_limit(server->opts.max_body_bytes);
+    parser->header_limit(64 * 1024);
+    http::async_read_header(sock, buf, *parser,
+                            [self = shared_from_this()](boost::system::error_code ec, size_t) {
+                              if (ec) return;  // closed, or a garbled header: drop the connection
+                              asio::post(self->server->pool, [self] { self->serve(); });
+                            });
+  }
+
+  // On a pool thread: read the body, run the handler, answer.
+  void serve() {
+    auto t0 = Clock::now();
+    boost::system::error_code ec;
+    if (!parser->is_done()) http::read(sock, buf, *parser, ec);
+    auto& msg = parser->get();
+    bool keep_alive = msg.keep_alive();
+    Request req;
+    req.method = std::string(msg.method_string());
+    req.target = std::string(msg.target());
+    for (const auto& f : msg) req.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+    ConnectionResponder res(sock, buf, keep_alive && !ec, req.method == "HEAD");
+    std::string route;
+    if (ec) {
+      res.send(ec == http::error::body_limit ? 413 : 400, "application/json",
+               nlohmann_error(ec == http::error::body_limit ? "request body too large"
+                                                            : "malformed request: " + ec.message()),
+               {});
+    } else {
+      req.body = std::move(msg.body());
+      std::string_view t = req.target;
+      auto q = t.find('?');
+      req.path = percent_decode(t.substr(0, q), false);
+      if (q != std::string_view::npos) {
+        for (auto& kv : split(t.substr(q + 1), '&')) {
+          if (kv.empty()) continue;
+          auto eq = kv.find('=');
+          std::string k = percent_decode(kv.substr(0, eq), true);
+          req.query[k] = eq == std::string_view::npos ? "" : percent_decode(kv.substr(eq + 1), true);
+        }
+      }
+      auto m = server->router.match(req);
+      route = m.pattern;
+      if (!m.handler) {
+        res.send(
+            m.path_known ? 405 : 404, "application/json",
+            nlohmann_error(m.path_known ? fmt::format("method {} not allowed on {}", req.method, req.path)
+                                        : fmt::format("no such endpoint: {} {}", req.method, req.path)),
+            {});
+      } else {
+        try {
+          (*m.handler)(req, res);
+        } catch (const std::exception& e) {
+          spdlog::error("api handler {} {} threw: {}", req.method, req.path, e.what());
+          if (!res.answered())
+            res.send(500, "application/json", nlohmann_error(std::string("internal error: ") + e.what()), {});
+        }
+        if (!res.answered())
+          res.send(500, "application/json", nlohmann_error("the handler gave no answer"), {});
+        res.end_stream();
+      }
+    }
+    auto took = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0);
+    if (server->opts.on_done) server->opts.on_done(req, route, res.status(), took);
+    if (res.upgraded()) return;  // the handler owns the connection now
+    if (!res.reusable()) {
+      sock.shutdown(UnixSocket::shutdown_both, ec);
+      return;
+    }
+    asio::post(server->loop, [self = shared_from_this()] { self->wait_for_request(); });
+  }
+
+  static std::string nlohmann_error(const std::string& message) {
+    std::string out = "{\"message\":\"";
+    for (char c : message) {
+      if (c == '"' || c == '\\')
+        out += '\\', out += c;
+      else if (static_cast<unsigned char>(c) < 0x20)
+        out += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
+      else
+        out += c;
+    }
+    return out + "\"}";
+  }
+};
+
+}  // namespace
+
+void HttpServer::Impl::accept() {
+  acceptor.async_accept([self = shared_from_this()](boost::system::error_code ec, UnixSocket sock) {
+    if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;
+    if (!ec) std::make_shared<Connection>(self, std::move(sock))->wait_for_request();
+    self->accept();
+  });
+}
+
+HttpServer::HttpServer(asio::io_context& loop, asio::thread_pool& pool, Router router, ServerOptions opts)
+    : impl_(std::make_shared<Impl>(loop, pool, std::move(router), std::move(opts))) {}
+
+HttpServer::~HttpServer() {
+  close();
+}
+
+Status HttpServer::listen() {
+  const fs::path& path = impl_->opts.socket_path;
+  std::error_code fec;
+  if (fs::exists(fs::symlink_status(path, fec))) {
+    // A live daemon answers on it; a dead one left the file behind.
+    UnixSocket probe(impl_->loop);
+    boost::system::error_code ec;
+    probe.connect(asio::local::stream_protocol::endpoint(path.string()), ec);
+    if (!ec) return conflict("another daemon is already listening on {}", path.string());
+    if (!fs::is_socket(fs::symlink_status(path, fec)))
+      return conflict("{} exists and is not a socket; not replacing it", path.string());
+    fs::remove(path, fec);
+  }
+  boost::system::error_code ec;
+  auto& a = impl_->acceptor;
+  a.open(asio::local::stream_protocol(), ec);
+  if (ec) return io("open socket for {}: {}", path.string(), ec.message());
+  // Bind under a tight umask so the socket is never reachable by others, then open it to the group.
+  mode_t old = ::umask(0177);
+  a.bind(asio::local::stream_protocol::endpoint(path.string()), ec);
+  ::umask(old);
+  if (ec) return io("bind {}: {}", path.string(), ec.message());
+  if (::chmod(path.c_str(), impl_->opts.mode) != 0) return errno_error(errno, "chmod " + path.string());
+  a.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return io("listen on {}: {}", path.string(), ec.message());
+  impl_->listening = true;
+  impl_->accept();
+  return {};
+}
+
+void HttpServer::close() {
+  if (!impl_) return;
+  auto impl = impl_;
+  if (impl->closed.exchange(true)) return;
+  if (impl->listening) {
+    std::error_code fec;
+    fs::remove(impl->opts.socket_path, fec);
+  }
+  asio::post(impl->loop, [impl] {
+    boost::system::error_code ec;
+    impl->acceptor.close(ec);
+  });
+}
+
+}  // namespace zl::api

@@ -1,0 +1,118 @@
+// A small HTTP/1.1 server on a unix socket for the daemon's APIs. Waiting for requests happens
+// on one Boost.Asio event loop (Beast parses the header there); each request is then handled
+// on a bounded thread pool, where a handler may block (runtime calls, pulls, followed logs).
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/error.h"
+
+namespace zl::api {
+
+namespace fs = std::filesystem;
+using UnixSocket = boost::asio::local::stream_protocol::socket;
+
+struct Request {
+  std::string method;                         // "GET", "POST", ...
+  std::string target;                         // as sent: "/v1/deployments?all=1"
+  std::string path;                           // percent-decoded, without the query
+  std::map<std::string, std::string> query;   // decoded query parameters (last one wins)
+  std::map<std::string, std::string> params;  // path parameters of the matched route ("{name}")
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+
+  // Case-insensitive header lookup.
+  std::optional<std::string> header(std::string_view name) const;
+  std::optional<std::string> query_param(std::string_view name) const;
+  // A query flag: present and not "0"/"false".
+  bool query_flag(std::string_view name) const;
+};
+
+// How a handler answers: one whole response, or a chunked stream of parts, or (for protocol
+// upgrades such as docker's attach) the raw connection. Exactly one of these per request.
+class Responder {
+ public:
+  virtual ~Responder() = default;
+  virtual void send(int status, std::string_view content_type, std::string body,
+                    const std::vector<std::pair<std::string, std::string>>& headers = {}) = 0;
+  // Starts a chunked response; write() sends one chunk and returns false once the client is gone.
+  virtual bool begin_stream(int status, std::string_view content_type,
+                            const std::vector<std::pair<std::string, std::string>>& headers = {}) = 0;
+  virtual bool write(std::string_view chunk) = 0;
+  virtual void end_stream() = 0;
+  // True when the peer has closed its end (for handlers that wait with nothing to write).
+  virtual bool client_gone() = 0;
+  // Sends the head of a response (e.g. 101 Switching Protocols) and hands over the connection;
+  // the server forgets it. `pending` holds bytes the client already sent past the request.
+  virtual UnixSocket upgrade(int status, const std::vector<std::pair<std::string, std::string>>& headers,
+                             std::string& pending) = 0;
+  virtual bool answered() const = 0;
+};
+
+using Handler = std::function<void(Request&, Responder&)>;
+
+// Routes by method and path pattern: "/v1/deployments/{name}" binds params["name"]; a last
+// segment "{name...}" takes the rest of the path (image names contain slashes).
+class Router {
+ public:
+  void add(std::string method, std::string pattern, Handler handler);
+  struct Match {
+    const Handler* handler = nullptr;
+    std::string pattern;      // for metrics and logs
+    bool path_known = false;  // some route has this path (then a missing method is a 405)
+  };
+  Match match(Request& req) const;
+
+ private:
+  struct Route {
+    std::string method, pattern;
+    std::vector<std::string> segments;
+    Handler handler;
+  };
+  std::vector<Route> routes_;
+};
+
+struct ServerOptions {
+  fs::path socket_path;
+  unsigned mode = 0660;
+  size_t max_body_bytes = 64u << 20;
+  // Called after each request (route pattern, or "" when none matched).
+  std::function<void(const Request&, std::string_view route, int status, std::chrono::microseconds)> on_done;
+};
+
+class HttpServer {
+ public:
+  HttpServer(boost::asio::io_context& loop, boost::asio::thread_pool& pool, Router router,
+             ServerOptions opts);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds the socket (replacing a stale one left by a dead daemon; refusing a live one) and
+  // starts accepting on the loop.
+  Status listen();
+  // Stops accepting and removes the socket file; requests in flight finish.
+  void close();
+
+  struct Impl;  // the acceptor and connections (http_server.cpp)
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+// JSON error bodies and status codes for zl::Error kinds, shared by the APIs.
+int http_status_for(ErrorKind kind);
+
+}  // namespace zl::api
