@@ -74,7 +74,6 @@ class ServiceManager {
   struct Deployment;
   struct Service;
   struct Replica;
-  struct Observed;
 
   void loop();
   void wake();

@@ -9,21 +9,12 @@
 
 #include "image/blob_fetcher.h"
 #include "image/manifest.h"
+#include "image/pull_policy.h"
 #include "image/reference.h"
 #include "image/registry_client.h"
 #include "store/image_store.h"
 
 namespace zl {
-
-enum class PullPolicy {
-  always,          // fetch the manifest every time, download what is missing
-  newer,           // re-pull only when the tag now points at another digest (HEAD request)
-  if_not_present,  // use the local image when the reference is in the index
-  never,           // never contact the registry; not_found when absent
-};
-// "always", "newer", "if_not_present" (or "if-not-present", "missing"), "never".
-Result<PullPolicy> parse_pull_policy(std::string_view s);
-std::string_view to_string(PullPolicy p);
 
 struct PullOptions {
   PullPolicy policy = PullPolicy::if_not_present;

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "common/error.h"
-#include "image/puller.h"
+#include "image/pull_policy.h"
 #include "spec/cron.h"
 #include "spec/duration.h"
 
