@@ -1,5 +1,6 @@
 // The agent's commands: `zlayer daemon` runs it; deploy, status, scale, undeploy and service
 // logs talk to it over its unix socket.
+#include <malloc.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -29,11 +30,13 @@ namespace {
 
 struct DaemonArgs {
   std::string socket;
-  size_t workers = 32;
+  size_t workers = 16;
 };
 
 Result<int> daemon(Context& ctx, const DaemonArgs& a) {
   if (::geteuid() != 0) return permission_denied("zlayer daemon must run as root");
+  // Few malloc arenas: the pool's threads would otherwise each grow their own (RSS for nothing).
+  ::mallopt(M_ARENA_MAX, 2);
   ZL_TRY_ASSIGN(ImageStore * store, ctx.store());
   ZL_TRY_ASSIGN(LinuxRuntime * rt, ctx.runtime());
   ZL_TRY_ASSIGN(auto oci, rt->oci_runtime());  // chosen once, before any thread needs it
@@ -144,7 +147,7 @@ Result<int> deploy(Context& ctx, const DeployArgs& a) {
         code = 1;
         break;
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     if (failed) code = 1;
   }

@@ -216,7 +216,12 @@ Result<ContainerInfo> LinuxRuntime::info(const std::string& id) {
   }
   // The process is gone: conmon writes the exit file in a moment, unless conmon died too.
   ZL_TRY_ASSIGN(ConmonRuntime * d, driver());
-  if (d->monitor_alive(paths)) {
+  bool monitor = d->monitor_alive(paths);
+  if (monitor && pid <= 0 && st.started_at == 0) {
+    c.status = ContainerStatus::created;  // still being created: the runtime has not written its pid yet
+    return c;
+  }
+  if (monitor) {
     ZL_TRY_ASSIGN(auto late, d->wait(id, paths, 2000ms));
     if (late) {
       c.status = ContainerStatus::exited;
