@@ -490,3 +490,72 @@ services:
 
 }  // namespace
 }  // namespace zl::testing
+
+namespace zl::testing {
+namespace {
+
+// Killed in the middle of a rolling update and in the middle of an undeploy: started again, the
+// daemon finishes the job with exactly the wanted replicas and nothing left over.
+TEST_F(Daemon, Kill9DuringARollingUpdateAndAnUndeploy) {
+  auto spec = [](const std::string& v) {
+    return R"(version: v1
+deployment: midway
+services:
+  app:
+    image: {name: "busybox:1.0", pull_policy: never}
+    command: {entrypoint: [httpd, -f, -p, "8080", -h, /tmp]}
+    stop_grace_period: 1s
+    env: {VERSION: ")" +
+           v + R"("}
+    scale: {mode: fixed, replicas: 3}
+    health:
+      start_grace: 200ms
+      interval: 300ms
+      timeout: 1s
+      retries: 2
+      check: {type: tcp, port: 8080}
+)";
+  };
+  ASSERT_EQ(deploy(spec("1"), "app.zlayer.yml", {"--wait"}).exit_code, 0);
+  ASSERT_EQ(deploy(spec("2")).exit_code, 0);
+  // Wait until the rollout is under way (old and new replicas side by side), then crash.
+  wait_for(
+      "midway",
+      [](const json& d) {
+        bool old = false, fresh = false;
+        for (const auto& c : service(d, "app")["containers"]) (c["current"] == true ? fresh : old) = true;
+        return old && fresh;
+      },
+      30s, "the rollout to start");
+  kill_daemon();
+  start_daemon();
+  auto d = wait_for(
+      "midway",
+      [](const json& d) {
+        const auto& s = service(d, "app");
+        bool all_new = true;
+        for (const auto& c : s["containers"]) all_new &= c["current"] == true;
+        return all_new && s["containers"].size() == 3 && s["replicas"]["healthy"] == 3;
+      },
+      90s, "the rollout to finish after the crash");
+  EXPECT_EQ(count_containers("midway"), 3);
+  for (const auto& c : service(d, "app")["containers"]) {
+    auto env = zlayer({"exec", c["name"].get<std::string>(), "sh", "-c", "echo $VERSION"});
+    EXPECT_EQ(env.out, "2\n");
+  }
+  // An undeploy cut short by a crash: the deployment is gone from the db first, so the next
+  // daemon removes the containers it finds labelled with it.
+  std::thread undeploy([&] { api("DELETE", "/v1/deployments/midway"); });
+  std::this_thread::sleep_for(200ms);
+  kill_daemon();
+  undeploy.join();
+  start_daemon();
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (count_containers("midway") > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(count_containers("midway"), 0);
+  EXPECT_EQ(api("GET", "/v1/deployments/midway").status, 404);
+}
+
+}  // namespace
+}  // namespace zl::testing
