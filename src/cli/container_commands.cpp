@@ -467,6 +467,24 @@ void add_container_commands(CLI::App& app, Context& ctx) {
     return for_each(start_args->containers, [rt](const std::string& n) { return rt->start_container(n); });
   }));
 
+  auto attach_args = std::make_shared<std::pair<std::string, bool>>();
+  auto* at = app.add_subcommand("attach", "Connect to a running container's stdio until it exits");
+  at->add_option("container", attach_args->first)->required();
+  at->add_flag("--no-stdin", attach_args->second, "Do not send our input to the container");
+  at->callback(run([&ctx, attach_args]() -> Result<int> {
+    ZL_TRY_ASSIGN(LinuxRuntime * rt, ctx.runtime());
+    ZL_TRY_ASSIGN(auto info, rt->inspect_container(attach_args->first));
+    if (info.status != ContainerStatus::running && info.status != ContainerStatus::paused)
+      return conflict("cannot attach to container {}: it is not running ({})", info.name, to_string(info.status));
+    AttachIo io;
+    if (attach_args->second) io.in_fd = -1;
+    auto forward = std::make_optional<SignalForwarder>(*rt, info.id);
+    ZL_TRY(rt->attach_container(info.id, io));
+    forward.reset();
+    ZL_TRY_ASSIGN(auto exit, rt->wait_container(info.id));
+    return exit_code(*rt, info, exit, false);
+  }));
+
   auto ps_args = std::make_shared<PsArgs>();
   auto* p = app.add_subcommand("ps", "List containers");
   p->add_flag("-a,--all", ps_args->all, "Include stopped containers");

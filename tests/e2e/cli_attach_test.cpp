@@ -172,3 +172,23 @@ TEST_F(CliAttach, StartAttachInteractiveRunsACreatedContainerAndRunsItAgain) {
 
 }  // namespace
 }  // namespace zl::testing
+
+namespace zl::testing {
+namespace {
+
+class CliAttachCommand : public ContainerCliTest {};
+
+TEST_F(CliAttachCommand, FollowsARunningContainerToItsExitCode) {
+  auto id = zlayer({"run", "-d", "busybox:1.0", "sh", "-c", "sleep 1; echo from-inside; echo to-stderr >&2; exit 5"});
+  ASSERT_EQ(id.exit_code, 0) << id.err;
+  auto a = zlayer({"attach", "--no-stdin", id.out.substr(0, 12)});
+  EXPECT_EQ(a.exit_code, 5) << a.err;
+  EXPECT_EQ(a.out, "from-inside\n");
+  EXPECT_EQ(a.err, "to-stderr\n");
+  auto again = zlayer({"attach", id.out.substr(0, 12)});
+  EXPECT_NE(again.exit_code, 0);
+  EXPECT_NE(again.err.find("is not running"), std::string::npos) << again.err;
+}
+
+}  // namespace
+}  // namespace zl::testing
