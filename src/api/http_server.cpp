@@ -86,31 +86,7 @@ Router::Match Router::match(Request& req) const {
   Match m;
   for (const auto& r : routes_) {
     std::map<std::string, std::string> params;
-    bool ok = true;
-    size_t i = 0;
-    for (; i < r.segments.size() && ok; ++i) {
-      const auto& p = r.segments[i];
-      bool is_param = p.size() > 2 && p.front() == '{' && p.back() == '}';
-      if (is_param && p.ends_with("...}")) {  // the rest of the path
-        if (i >= segs.size()) {
-          ok = false;
-          break;
-        }
-        std::string rest;
-        for (size_t j = i; j < segs.size(); ++j) rest += (j > i ? "/" : "") + percent_decode(segs[j], false);
-        params[p.substr(1, p.size() - 5)] = rest;
-        i = r.segments.size();
-        break;
-      }
-      if (i >= segs.size())
-        ok = false;
-      else if (is_param)
-        params[p.substr(1, p.size() - 2)] = percent_decode(segs[i], false);
-      else if (p != segs[i])
-        ok = false;
-    }
-    bool rest_consumed = !r.segments.empty() && r.segments.back().ends_with("...}");
-    if (!ok || (!rest_consumed && segs.size() != r.segments.size())) continue;
+    if (!match_segments(r.segments, segs, params)) continue;
     m.path_known = true;
     if (r.method != req.method && !(r.method == "GET" && req.method == "HEAD")) continue;
     req.params = std::move(params);
@@ -119,6 +95,33 @@ Router::Match Router::match(Request& req) const {
     return m;
   }
   return m;
+}
+
+bool Router::match_segments(const std::vector<std::string>& pattern, const std::vector<std::string>& segs,
+                            std::map<std::string, std::string>& params) {
+  auto is_param = [](const std::string& p) { return p.size() > 2 && p.front() == '{' && p.back() == '}'; };
+  size_t rest = pattern.size();
+  for (size_t i = 0; i < pattern.size(); ++i)
+    if (is_param(pattern[i]) && pattern[i].ends_with("...}")) rest = i;
+  if (rest == pattern.size() ? segs.size() != pattern.size() : segs.size() < pattern.size()) return false;
+  // Segments before the rest parameter match from the front, those after it from the back.
+  size_t tail = rest == pattern.size() ? 0 : pattern.size() - rest - 1;
+  auto match_one = [&](const std::string& p, const std::string& seg) {
+    if (!is_param(p)) return p == seg;
+    params[p.substr(1, p.size() - 2)] = percent_decode(seg, false);
+    return true;
+  };
+  for (size_t i = 0; i < std::min(rest, pattern.size()); ++i)
+    if (!match_one(pattern[i], segs[i])) return false;
+  if (rest == pattern.size()) return true;
+  for (size_t k = 0; k < tail; ++k)
+    if (!match_one(pattern[rest + 1 + k], segs[segs.size() - tail + k])) return false;
+  std::string joined;
+  for (size_t j = rest; j < segs.size() - tail; ++j)
+    joined += (j > rest ? "/" : "") + percent_decode(segs[j], false);
+  const auto& p = pattern[rest];
+  params[p.substr(1, p.size() - 5)] = joined;
+  return true;
 }
 
 int http_status_for(ErrorKind kind) {
@@ -325,6 +328,7 @@ struct Connection : std::enable_shared_from_this<Connection> {
           req.query[k] = eq == std::string_view::npos ? "" : percent_decode(kv.substr(eq + 1), true);
         }
       }
+      if (server->opts.prepare) server->opts.prepare(req);
       auto m = server->router.match(req);
       route = m.pattern;
       if (!m.handler) {

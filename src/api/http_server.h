@@ -63,8 +63,9 @@ class Responder {
 
 using Handler = std::function<void(Request&, Responder&)>;
 
-// Routes by method and path pattern: "/v1/deployments/{name}" binds params["name"]; a last
-// segment "{name...}" takes the rest of the path (image names contain slashes).
+// Routes by method and path pattern: "/v1/deployments/{name}" binds params["name"]; one
+// "{name...}" segment takes one or more segments, slashes and all, between the segments before
+// and after it ("/images/{name...}/json": image names contain slashes).
 class Router {
  public:
   void add(std::string method, std::string pattern, Handler handler);
@@ -76,6 +77,8 @@ class Router {
   Match match(Request& req) const;
 
  private:
+  static bool match_segments(const std::vector<std::string>& pattern, const std::vector<std::string>& segs,
+                             std::map<std::string, std::string>& params);
   struct Route {
     std::string method, pattern;
     std::vector<std::string> segments;
@@ -88,6 +91,8 @@ struct ServerOptions {
   fs::path socket_path;
   unsigned mode = 0660;
   size_t max_body_bytes = 64u << 20;
+  // Adjusts a request before routing (the Docker API strips its "/v1.41" version prefix here).
+  std::function<void(Request&)> prepare;
   // Called after each request (route pattern, or "" when none matched).
   std::function<void(const Request&, std::string_view route, int status, std::chrono::microseconds)> on_done;
 };

@@ -14,6 +14,7 @@
 
 #include "agent/service_manager.h"
 #include "agent/state_db.h"
+#include "api/docker/docker_api.h"
 #include "api/http_server.h"
 #include "api/rest_api.h"
 #include "cli/commands.h"
@@ -30,6 +31,7 @@ namespace {
 
 struct DaemonArgs {
   std::string socket;
+  std::string docker_socket;  // empty: <root>/run/docker.sock; "none": no Docker API
   size_t workers = 16;
 };
 
@@ -63,13 +65,29 @@ Result<int> daemon(Context& ctx, const DaemonArgs& a) {
   };
   api::HttpServer server(loop, pool, api::make_rest_router({agent, *rt, *store, latency}), so);
   ZL_TRY(server.listen());
+
+  // The Docker Engine API on its own socket, over the same runtime and image store.
+  std::string docker_socket =
+      a.docker_socket.empty() ? (fs::path(ctx.root) / "run" / "docker.sock").string() : a.docker_socket;
+  std::optional<api::HttpServer> docker;
+  if (docker_socket != "none") {
+    api::ServerOptions dso;
+    dso.socket_path = docker_socket;
+    dso.max_body_bytes = 8ull << 30;  // image archives
+    dso.prepare = api::strip_docker_version;
+    dso.on_done = so.on_done;
+    docker.emplace(loop, pool, api::make_docker_router({*rt, *store, ctx.registry_options(), ctx.root}), dso);
+    ZL_TRY(docker->listen());
+  }
   ZL_TRY(agent.start());
-  spdlog::info("listening on {}", socket);
+  spdlog::info("listening on {}{}", socket,
+               docker ? " and " + docker_socket + " (Docker API " + api::kDockerApiVersion + ")" : "");
 
   boost::asio::signal_set signals(loop, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code&, int sig) {
     spdlog::info("signal {}: shutting down (containers keep running)", sig);
     server.close();
+    if (docker) docker->close();
     loop.stop();
   });
   ::signal(SIGPIPE, SIG_IGN);
@@ -248,6 +266,8 @@ void add_agent_commands(CLI::App& app, Context& ctx) {
   auto da = std::make_shared<DaemonArgs>();
   auto* d = app.add_subcommand("daemon", "Run the agent: keep deployed services running, serve the API");
   d->add_option("--socket", da->socket, "API socket (default <root>/run/zlayer.sock)");
+  d->add_option("--docker-socket", da->docker_socket,
+                "Docker Engine API socket (default <root>/run/docker.sock; none: off)");
   d->add_option("--workers", da->workers, "Threads for API requests and container operations")
       ->capture_default_str();
   d->callback(run([&ctx, da] { return daemon(ctx, *da); }));

@@ -1,6 +1,6 @@
 #include "cli/context.h"
 
-#include "image/reference.h"
+#include "image/local_name.h"
 
 namespace zl::cli {
 
@@ -29,11 +29,7 @@ RegistryOptions Context::registry_options() const {
 }
 
 std::string Context::store_name(ImageStore& store, const std::string& typed) const {
-  auto ref = Reference::parse(typed);
-  if (!ref) return typed;
-  auto found = store.index().find(ref->str());
-  if (found && *found) return ref->str();
-  return typed;
+  return local_image_name(store, typed);
 }
 
 }  // namespace zl::cli

@@ -336,6 +336,7 @@ services:
       "tough", [](const json& d) { return replicas(d, "app", "running") == 3; }, 60s, "3 replicas");
   EXPECT_EQ(count_containers("tough"), 3) << "no replica duplicated";
   auto ids = running_ids(d, "app");
+  auto restarts = service(d, "app")["restarts"];  // a kill mid-start may have cost a restart
   // Killed when settled: started again, it adopts the same containers and makes none.
   kill_daemon();
   start_daemon();
@@ -344,7 +345,7 @@ services:
       "tough", [](const json& d) { return replicas(d, "app", "running") == 3; }, 30s, "3 replicas again");
   EXPECT_EQ(running_ids(d, "app"), ids);
   EXPECT_EQ(count_containers("tough"), 3);
-  EXPECT_EQ(service(d, "app")["restarts"], 0);
+  EXPECT_EQ(service(d, "app")["restarts"], restarts);
 }
 
 TEST_F(Daemon, UndeployRemovesEveryContainer) {

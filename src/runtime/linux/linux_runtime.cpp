@@ -357,9 +357,14 @@ Status LinuxRuntime::start_container(const std::string& ref) {
   if (c.status == ContainerStatus::running || c.status == ContainerStatus::paused) return {};
   ZL_TRY_ASSIGN(auto st, containers_.load_state(id));
   if (c.status == ContainerStatus::exited) ZL_TRY(recreate_locked(c, st));
+  if (auto started = d->start(id); !started) {
+    // A zlayer that died between `runtime start` and recording it leaves a started container
+    // that reads as created: the runtime knows better.
+    auto now = d->status(id);
+    if (!now || now->status == "created") return tl::unexpected(started.error().wrap("start container " + c.name));
+  }
   st.started_at = now_ns();
   ZL_TRY(containers_.save_state(id, st));
-  ZL_TRY(d->start(id).map_error([&](Error e) { return std::move(e).wrap("start container " + c.name); }));
   spdlog::debug("container={} started_ms={}", id.substr(0, 12), ms_since(t0));
   return {};
 }

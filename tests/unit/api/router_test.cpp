@@ -33,6 +33,13 @@ TEST(Router, RestParameterTakesSlashes) {
   auto m = r.match(req);
   ASSERT_TRUE(m.handler);
   EXPECT_EQ(req.params["name"], "registry:5000/a/b:1");
+  auto inspect = request("GET", "/images/library/busybox:1.36/json");
+  auto mi = r.match(inspect);
+  ASSERT_TRUE(mi.handler);
+  EXPECT_EQ(mi.pattern, "/images/{name...}/json");
+  EXPECT_EQ(inspect.params["name"], "library/busybox:1.36");
+  auto none = request("GET", "/images/json");  // the rest takes at least one segment
+  EXPECT_FALSE(r.match(none).handler);
 }
 
 TEST(Router, TellsAnUnknownPathFromAWrongMethod) {

@@ -1,0 +1,561 @@
+// Docker API: containers — create, start, attach (hijacked connection), wait, list, inspect,
+// logs, stop, kill, restart, pause, unpause, remove; `run --rm` through HostConfig.AutoRemove.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <boost/asio/write.hpp>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "api/docker/docker_api.h"
+#include "api/docker/stream.h"
+#include "common/fs.h"
+#include "common/strings.h"
+#include "image/local_name.h"
+#include "runtime/container_json.h"
+
+namespace zl::api::docker {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string state_word(ContainerStatus s) {
+  switch (s) {
+    case ContainerStatus::created:
+      return "created";
+    case ContainerStatus::running:
+      return "running";
+    case ContainerStatus::paused:
+      return "paused";
+    case ContainerStatus::exited:
+      return "exited";
+    default:
+      return "dead";
+  }
+}
+
+std::string human_duration(int64_t secs) {
+  if (secs < 1) return "Less than a second";
+  if (secs < 60) return fmt::format("{} second{}", secs, secs == 1 ? "" : "s");
+  if (secs < 3600) return fmt::format("{} minute{}", secs / 60, secs / 60 == 1 ? "" : "s");
+  if (secs < 86400) return fmt::format("{} hour{}", secs / 3600, secs / 3600 == 1 ? "" : "s");
+  return fmt::format("{} days", secs / 86400);
+}
+
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string status_text(const ContainerInfo& c) {
+  int64_t now = now_ns();
+  switch (c.status) {
+    case ContainerStatus::created:
+      return "Created";
+    case ContainerStatus::running:
+      return "Up " + human_duration((now - c.started_at) / 1'000'000'000);
+    case ContainerStatus::paused:
+      return "Up " + human_duration((now - c.started_at) / 1'000'000'000) + " (Paused)";
+    case ContainerStatus::exited:
+      return fmt::format("Exited ({}) {} ago", c.exit ? c.exit->exit_code : -1,
+                         human_duration((now - c.finished_at) / 1'000'000'000));
+    default:
+      return "Unknown";
+  }
+}
+
+json mounts_json(const ContainerInfo& c) {
+  json out = json::array();
+  for (const auto& m : c.spec.mounts) {
+    json j = {{"Type", m.type == Mount::Type::bind     ? "bind"
+                       : m.type == Mount::Type::volume ? "volume"
+                                                       : "tmpfs"},
+              {"Source", m.source},
+              {"Destination", m.target},
+              {"Mode", ""},
+              {"RW", !m.read_only},
+              {"Propagation", ""}};
+    if (m.type == Mount::Type::volume) j["Name"] = m.source, j["Driver"] = "local";
+    out.push_back(j);
+  }
+  return out;
+}
+
+json summary_json(const ContainerInfo& c) {
+  std::string cmd;
+  for (const auto& a : c.command) cmd += (cmd.empty() ? "" : " ") + a;
+  return {{"Id", c.id},
+          {"Names", json::array({"/" + c.name})},
+          {"Image", familiar_image(c.image)},
+          {"ImageID", c.image_id},
+          {"Command", cmd},
+          {"Created", c.created_at / 1'000'000'000},
+          {"Ports", json::array()},
+          {"Labels", c.spec.labels},
+          {"State", state_word(c.status)},
+          {"Status", status_text(c)},
+          {"HostConfig", {{"NetworkMode", "default"}}},
+          {"NetworkSettings", {{"Networks", json::object()}}},
+          {"Mounts", mounts_json(c)}};
+}
+
+json inspect_json(const ContainerInfo& c) {
+  const auto& s = c.spec;
+  std::vector<std::string> env = s.env;
+  json cfg = {{"Hostname", s.hostname.empty() ? c.id.substr(0, 12) : s.hostname},
+              {"User", s.user},
+              {"Tty", s.tty},
+              {"OpenStdin", s.open_stdin},
+              {"AttachStdout", true},
+              {"AttachStderr", true},
+              {"Env", env},
+              {"Cmd", s.cmd},
+              {"Image", familiar_image(c.image)},
+              {"WorkingDir", s.workdir},
+              {"Entrypoint", s.entrypoint ? json(*s.entrypoint) : json(nullptr)},
+              {"Labels", s.labels},
+              {"StopSignal", s.stop_signal}};
+  bool running = c.status == ContainerStatus::running || c.status == ContainerStatus::paused;
+  json state = {{"Status", state_word(c.status)},
+                {"Running", running},
+                {"Paused", c.status == ContainerStatus::paused},
+                {"Restarting", false},
+                {"OOMKilled", c.exit && c.exit->reason == ExitInfo::Reason::oom_killed},
+                {"Dead", false},
+                {"Pid", c.pid},
+                {"ExitCode", c.exit ? c.exit->exit_code : 0},
+                {"Error", c.exit && c.exit->reason == ExitInfo::Reason::runtime_error ? c.exit->message : ""},
+                {"StartedAt", rfc3339(c.started_at)},
+                {"FinishedAt", rfc3339(c.finished_at)}};
+  json host = {{"AutoRemove", s.auto_remove},
+               {"Privileged", s.privileged},
+               {"ReadonlyRootfs", s.read_only_rootfs},
+               {"CapAdd", s.cap_add},
+               {"CapDrop", s.cap_drop},
+               {"Memory", s.resources.memory.value_or(0)},
+               {"NanoCpus", static_cast<int64_t>(s.resources.cpus.value_or(0) * 1e9)},
+               {"PidsLimit", s.resources.pids_limit.value_or(0)},
+               {"NetworkMode", "default"},
+               {"LogConfig", {{"Type", "json-file"}, {"Config", json::object()}}},
+               {"RestartPolicy", {{"Name", "no"}, {"MaximumRetryCount", 0}}}};
+  std::vector<std::string> args;
+  if (c.command.size() > 1) args.assign(c.command.begin() + 1, c.command.end());
+  return {{"Id", c.id},
+          {"Created", rfc3339(c.created_at)},
+          {"Path", c.command.empty() ? "" : c.command[0]},
+          {"Args", args},
+          {"State", state},
+          {"Image", c.image_id},
+          {"Name", "/" + c.name},
+          {"RestartCount", 0},
+          {"Driver", "overlay"},
+          {"Platform", "linux"},
+          {"MountLabel", ""},
+          {"ProcessLabel", ""},
+          {"AppArmorProfile", ""},
+          {"HostConfig", host},
+          {"Config", cfg},
+          {"Mounts", mounts_json(c)},
+          {"NetworkSettings", {{"Networks", json::object()}, {"Ports", json::object()}}}};
+}
+
+template <class T>
+T value_or(const json& j, const char* key, T fallback) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return fallback;
+  return it->get<T>();
+}
+
+// "src:dst[:ro|rw]" (HostConfig.Binds): a host path or a volume name.
+Result<Mount> parse_bind(const std::string& b) {
+  auto first = b.find(':');
+  if (first == std::string::npos)
+    return invalid_argument("invalid bind \"{}\": expected SOURCE:TARGET[:ro]", b);
+  Mount m;
+  m.source = b.substr(0, first);
+  std::string rest = b.substr(first + 1);
+  auto second = rest.find(':');
+  m.target = rest.substr(0, second);
+  if (second != std::string::npos) {
+    for (const auto& opt : split(rest.substr(second + 1), ','))
+      if (opt == "ro")
+        m.read_only = true;
+      else if (opt != "rw" && opt != "z" && opt != "Z")
+        m.options.push_back(opt);
+  }
+  m.type = !m.source.empty() && m.source[0] == '/' ? Mount::Type::bind : Mount::Type::volume;
+  return m;
+}
+
+// The body of POST /containers/create as a ContainerSpec.
+Result<ContainerSpec> spec_from_create(const json& body, const std::string& name) {
+  if (!body.is_object()) return invalid_argument("the request body must be a JSON object");
+  try {
+    ContainerSpec s;
+    s.name = name;
+    s.image = value_or<std::string>(body, "Image", "");
+    if (s.image.empty()) return invalid_argument("no image given (Image is empty)");
+    s.cmd = value_or<std::vector<std::string>>(body, "Cmd", {});
+    if (body.contains("Entrypoint") && !body["Entrypoint"].is_null()) {
+      if (body["Entrypoint"].is_string())
+        s.entrypoint = std::vector<std::string>{body["Entrypoint"].get<std::string>()};
+      else
+        s.entrypoint = body["Entrypoint"].get<std::vector<std::string>>();
+    }
+    s.env = value_or<std::vector<std::string>>(body, "Env", {});
+    s.workdir = value_or<std::string>(body, "WorkingDir", "");
+    s.user = value_or<std::string>(body, "User", "");
+    s.tty = value_or<bool>(body, "Tty", false);
+    s.open_stdin = value_or<bool>(body, "OpenStdin", false);
+    s.hostname = value_or<std::string>(body, "Hostname", "");
+    s.stop_signal = value_or<std::string>(body, "StopSignal", "");
+    if (body.contains("StopTimeout") && body["StopTimeout"].is_number())
+      s.stop_timeout = body["StopTimeout"].get<int>();
+    s.labels = value_or<std::map<std::string, std::string>>(body, "Labels", {});
+    json host = body.value("HostConfig", json::object());
+    if (host.is_null()) host = json::object();
+    s.auto_remove = value_or<bool>(host, "AutoRemove", false);
+    s.privileged = value_or<bool>(host, "Privileged", false);
+    s.read_only_rootfs = value_or<bool>(host, "ReadonlyRootfs", false);
+    s.cap_add = value_or<std::vector<std::string>>(host, "CapAdd", {});
+    s.cap_drop = value_or<std::vector<std::string>>(host, "CapDrop", {});
+    if (auto m = value_or<int64_t>(host, "Memory", 0); m > 0) s.resources.memory = m;
+    if (auto m = value_or<int64_t>(host, "MemorySwap", 0); m != 0) s.resources.memory_swap = m;
+    if (auto n = value_or<int64_t>(host, "NanoCpus", 0); n > 0)
+      s.resources.cpus = static_cast<double>(n) / 1e9;
+    if (auto n = value_or<int64_t>(host, "CpuShares", 0); n > 0)
+      s.resources.cpu_shares = static_cast<uint64_t>(n);
+    if (auto p = value_or<int64_t>(host, "PidsLimit", 0); p > 0) s.resources.pids_limit = p;
+    if (auto c = value_or<std::string>(host, "CpusetCpus", ""); !c.empty()) s.resources.cpuset_cpus = c;
+    s.sysctls = value_or<std::map<std::string, std::string>>(host, "Sysctls", {});
+    for (const auto& b : value_or<std::vector<std::string>>(host, "Binds", {})) {
+      ZL_TRY_ASSIGN(auto m, parse_bind(b));
+      s.mounts.push_back(std::move(m));
+    }
+    for (const auto& [target, opts] : value_or<std::map<std::string, std::string>>(host, "Tmpfs", {})) {
+      Mount m{.type = Mount::Type::tmpfs, .target = target};
+      if (!opts.empty()) m.options = split(opts, ',');
+      s.mounts.push_back(std::move(m));
+    }
+    if (host.contains("Ulimits") && host["Ulimits"].is_array())
+      for (const auto& u : host["Ulimits"])
+        s.ulimits.push_back(
+            Ulimit{u.value("Name", ""), u.value("Soft", uint64_t{0}), u.value("Hard", uint64_t{0})});
+    for (const auto& opt : value_or<std::vector<std::string>>(host, "SecurityOpt", {})) {
+      if (opt == "no-new-privileges" || opt == "no-new-privileges:true" || opt == "no-new-privileges=true")
+        s.no_new_privileges = true;
+      else if (opt.starts_with("seccomp=") || opt.starts_with("seccomp:"))
+        s.seccomp_profile = opt.substr(8);
+      else
+        return invalid_argument("security option \"{}\" is not supported", opt);
+    }
+    return s;
+  } catch (const json::exception& e) {
+    return invalid_argument("bad container config: {}", e.what());
+  }
+}
+
+// Writes everything from `fd` to the hijacked socket, framed as `kind` (raw with a tty).
+void pump_output(int fd, UnixSocket& sock, std::mutex& mu, StreamKind kind, bool tty) {
+  char buf[32 * 1024];
+  while (true) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    std::string out =
+        tty ? std::string(buf, static_cast<size_t>(n)) : frame(kind, {buf, static_cast<size_t>(n)});
+    std::lock_guard lock(mu);
+    boost::system::error_code ec;
+    boost::asio::write(sock, boost::asio::buffer(out), ec);
+    if (ec) return;
+  }
+}
+
+// Copies the client's input (what it sent already, then the socket) into `fd` until the client
+// half-closes or `stop` is set.
+void pump_input(UnixSocket& sock, const std::string& pending, int fd, std::atomic<bool>& stop) {
+  if (!pending.empty()) (void)write_all(fd, pending, "attach input");
+  char buf[32 * 1024];
+  int sfd = sock.native_handle();
+  while (!stop) {
+    pollfd p{.fd = sfd, .events = POLLIN, .revents = 0};
+    int r = ::poll(&p, 1, 100);
+    if (r <= 0) continue;
+    ssize_t n = ::recv(sfd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+    if (n <= 0) return;
+    if (!write_all(fd, std::string_view(buf, static_cast<size_t>(n)), "attach input")) return;
+  }
+}
+
+// After the start of a container created with AutoRemove: remove it once it has exited.
+void remove_when_exited(LinuxRuntime& rt, const std::string& id) {
+  std::thread([&rt, id] {
+    (void)rt.wait_container(id);
+    (void)rt.remove_container(id, true);
+  }).detach();
+}
+
+int exit_code_of(const std::optional<ExitInfo>& e) {
+  return e ? e->exit_code : -1;
+}
+
+}  // namespace
+
+void add_container_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d) {
+  auto& rt = d->runtime;
+  auto not_found_as_docker = [](const Error& e, const std::string& ref) {
+    if (e.kind == ErrorKind::not_found) return Error{ErrorKind::not_found, "No such container: " + ref};
+    return e;
+  };
+
+  r.add("POST", "/containers/create", [d, &rt](Request& req, Responder& res) {
+    json body = json::parse(req.body, nullptr, false);
+    auto spec = spec_from_create(body, req.query_param("name").value_or(""));
+    if (!spec) return send_error(res, spec.error());
+    std::string typed = spec->image;
+    spec->image = local_image_name(d->images, typed);
+    if (!d->images.inspect(spec->image))
+      return send_error(res, Error{ErrorKind::not_found, "No such image: " + typed});
+    auto c = rt.create_container(*spec);
+    if (!c) {
+      if (c.error().kind == ErrorKind::already_exists ||
+          c.error().message.find("already in use") != std::string::npos)
+        return send_error(res, Error{ErrorKind::conflict, c.error().message});
+      return send_error(res, c.error());
+    }
+    send_json(res, 201, {{"Id", c->id}, {"Warnings", json::array()}});
+  });
+
+  r.add("GET", "/containers/json", [&rt](Request& req, Responder& res) {
+    auto all = rt.list_containers();
+    if (!all) return send_error(res, all.error());
+    bool show_all = req.query_flag("all");
+    json filters = json::parse(req.query_param("filters").value_or("{}"), nullptr, false);
+    if (!filters.is_object()) filters = json::object();
+    auto filter_values = [&](const char* key) {
+      std::set<std::string> out;
+      if (!filters.contains(key)) return out;
+      const auto& f = filters[key];
+      if (f.is_array())
+        for (const auto& v : f) out.insert(v.get<std::string>());
+      else if (f.is_object())
+        for (const auto& [k, v] : f.items()) out.insert(k);
+      return out;
+    };
+    auto statuses = filter_values("status"), names = filter_values("name"), ids = filter_values("id"),
+         labels = filter_values("label");
+    json out = json::array();
+    for (const auto& c : *all) {
+      bool up = c.status == ContainerStatus::running || c.status == ContainerStatus::paused;
+      if (!show_all && !up && statuses.empty()) continue;
+      if (!statuses.empty() && !statuses.count(state_word(c.status))) continue;
+      if (!names.empty() && std::none_of(names.begin(), names.end(),
+                                         [&](const auto& n) { return c.name.find(n) != std::string::npos; }))
+        continue;
+      if (!ids.empty() &&
+          std::none_of(ids.begin(), ids.end(), [&](const auto& i) { return c.id.starts_with(i); }))
+        continue;
+      bool labels_ok = std::all_of(labels.begin(), labels.end(), [&](const std::string& l) {
+        auto eq = l.find('=');
+        auto it = c.spec.labels.find(l.substr(0, eq));
+        return it != c.spec.labels.end() && (eq == std::string::npos || it->second == l.substr(eq + 1));
+      });
+      if (!labels_ok) continue;
+      out.push_back(summary_json(c));
+    }
+    std::reverse(out.begin(), out.end());  // newest first, like docker
+    send_json(res, 200, out);
+  });
+
+  r.add("GET", "/containers/{id}/json", [&rt, not_found_as_docker](Request& req, Responder& res) {
+    auto c = rt.inspect_container(req.params["id"]);
+    if (!c) return send_error(res, not_found_as_docker(c.error(), req.params["id"]));
+    send_json(res, 200, inspect_json(*c));
+  });
+
+  r.add("POST", "/containers/{id}/start", [&rt, not_found_as_docker](Request& req, Responder& res) {
+    auto c = rt.inspect_container(req.params["id"]);
+    if (!c) return send_error(res, not_found_as_docker(c.error(), req.params["id"]));
+    if (c->status == ContainerStatus::running) return res.send(304, "", "");
+    auto st = rt.start_container(c->id);
+    if (!st) return send_error(res, st.error());
+    if (c->spec.auto_remove) remove_when_exited(rt, c->id);
+    res.send(204, "", "");
+  });
+
+  r.add("POST", "/containers/{id}/wait", [&rt, not_found_as_docker](Request& req, Responder& res) {
+    auto c = rt.inspect_container(req.params["id"]);
+    if (!c) return send_error(res, not_found_as_docker(c.error(), req.params["id"]));
+    std::string condition = req.query_param("condition").value_or("not-running");
+    // The head goes out now (the CLI waits for it before it starts the container); the body
+    // when the condition is met.
+    res.begin_stream(200, "application/json");
+    std::optional<ExitInfo> exit;
+    if (condition == "next-exit" || c->status != ContainerStatus::exited) {
+      while (!res.client_gone()) {
+        auto w = rt.wait_container(c->id, 500ms);
+        if (!w) {
+          if (w.error().kind == ErrorKind::not_found) break;  // removed meanwhile (--rm)
+          res.write(json{{"StatusCode", -1}, {"Error", {{"Message", w.error().message}}}}.dump());
+          return;
+        }
+        if (*w) {
+          exit = *w;
+          break;
+        }
+      }
+    } else {
+      exit = c->exit;
+    }
+    if (condition == "removed") {
+      while (!res.client_gone() && rt.inspect_container(c->id)) std::this_thread::sleep_for(50ms);
+    }
+    res.write(json{{"StatusCode", exit_code_of(exit)}, {"Error", nullptr}}.dump() + "\n");
+  });
+
+  r.add("POST", "/containers/{id}/attach", [&rt, not_found_as_docker](Request& req, Responder& res) {
+    auto c = rt.inspect_container(req.params["id"]);
+    if (!c) return send_error(res, not_found_as_docker(c.error(), req.params["id"]));
+    bool tty = c->spec.tty;
+    bool want_in = req.query_flag("stdin") && c->spec.open_stdin;
+    std::string pending;
+    UnixSocket sock = res.upgrade(101,
+                                  {{"Content-Type", tty ? "application/vnd.docker.raw-stream"
+                                                        : "application/vnd.docker.multiplexed-stream"},
+                                   {"Connection", "Upgrade"},
+                                   {"Upgrade", "tcp"}},
+                                  pending);
+    auto out = Pipe::make(), err = Pipe::make(), in = Pipe::make();
+    if (!out || !err || !in) return;
+    std::mutex mu;
+    std::thread out_pump([&] { pump_output(out->r.get(), sock, mu, StreamKind::stdout_stream, tty); });
+    std::thread err_pump([&] { pump_output(err->r.get(), sock, mu, StreamKind::stderr_stream, tty); });
+    std::atomic<bool> stop{false};
+    std::optional<std::thread> in_pump;
+    AttachIo io{
+        .in_fd = want_in ? in->r.get() : -1, .out_fd = out->w.get(), .err_fd = err->w.get(), .tty = tty};
+    if (want_in) {
+      in_pump.emplace([&] {
+        pump_input(sock, pending, in->w.get(), stop);
+        in->w.reset();  // end of input reaches the container
+      });
+    }
+    Status st = rt.attach_container(c->id, io);
+    out->w.reset();
+    err->w.reset();
+    out_pump.join();
+    err_pump.join();
+    stop = true;
+    if (in_pump) in_pump->join();
+    boost::system::error_code ec;
+    sock.shutdown(UnixSocket::shutdown_both, ec);
+    (void)st;
+  });
+
+  r.add("GET", "/containers/{id}/logs", [&rt, not_found_as_docker](Request& req, Responder& res) {
+    auto c = rt.inspect_container(req.params["id"]);
+    if (!c) return send_error(res, not_found_as_docker(c.error(), req.params["id"]));
+    bool want_out = req.query_flag("stdout"), want_err = req.query_flag("stderr"),
+         stamps = req.query_flag("timestamps");
+    LogQuery q;
+    q.follow = req.query_flag("follow");
+    if (auto tail = req.query_param("tail"); tail && *tail != "all" && !tail->empty()) {
+      try {
+        q.tail = std::stoul(*tail);
+      } catch (...) {
+        return send_error(res, Error{ErrorKind::invalid_argument, "invalid tail \"" + *tail + "\""});
+      }
+    }
+    if (auto since = req.query_param("since"); since && *since != "0" && !since->empty()) {
+      try {
+        q.since_unix_nano = static_cast<int64_t>(std::stod(*since) * 1e9);
+      } catch (...) {
+        return send_error(res, Error{ErrorKind::invalid_argument, "invalid since \"" + *since + "\""});
+      }
+    }
+    std::string id = c->id;
+    q.stop = [&res, &rt, id] {
+      auto now = rt.inspect_container(id);
+      return res.client_gone() || !now || now->status == ContainerStatus::exited;
+    };
+    bool tty = c->spec.tty;
+    res.begin_stream(200,
+                     tty ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream");
+    (void)rt.container_logs(c->id, q, [&](const LogEntry& e) -> Status {
+      bool is_err = e.stream == LogEntry::Stream::stderr_stream;
+      if ((is_err && !want_err) || (!is_err && !want_out)) return {};
+      std::string text = stamps ? rfc3339(e.time_unix_nano) + " " + e.text : e.text;
+      if (!res.write(tty ? text
+                         : frame(is_err ? StreamKind::stderr_stream : StreamKind::stdout_stream, text)))
+        return unavailable("client gone");
+      return {};
+    });
+  });
+
+  auto simple = [&rt, not_found_as_docker](const char* action,
+                                           std::function<Status(const ContainerInfo&, Request&)> fn,
+                                           std::function<bool(const ContainerInfo&)> noop = {}) {
+    return [&rt, not_found_as_docker, action, fn, noop](Request& req, Responder& res) {
+      auto c = rt.inspect_container(req.params["id"]);
+      if (!c) return send_error(res, not_found_as_docker(c.error(), req.params["id"]));
+      if (noop && noop(*c)) return res.send(304, "", "");
+      auto st = fn(*c, req);
+      if (!st)
+        return send_error(res, Error{st.error().kind, fmt::format("cannot {} container {}: {}", action,
+                                                                  req.params["id"], st.error().message)});
+      res.send(204, "", "");
+    };
+  };
+  auto seconds = [](Request& req) -> std::optional<std::chrono::seconds> {
+    auto t = req.query_param("t");
+    if (!t || t->empty()) return std::nullopt;
+    return std::chrono::seconds(std::atoi(t->c_str()));
+  };
+  r.add("POST", "/containers/{id}/stop",
+        simple(
+            "stop",
+            [&rt, seconds](const ContainerInfo& c, Request& req) {
+              return rt.stop_container(c.id, seconds(req));
+            },
+            [](const ContainerInfo& c) {
+              return c.status != ContainerStatus::running && c.status != ContainerStatus::paused;
+            }));
+  r.add("POST", "/containers/{id}/kill", simple("kill", [&rt](const ContainerInfo& c, Request& req) {
+          return rt.kill_container(c.id, req.query_param("signal").value_or("SIGKILL"));
+        }));
+  r.add("POST", "/containers/{id}/restart",
+        simple("restart", [&rt, seconds](const ContainerInfo& c, Request& req) -> Status {
+          if (c.status == ContainerStatus::running || c.status == ContainerStatus::paused)
+            ZL_TRY(rt.stop_container(c.id, seconds(req)));
+          return rt.start_container(c.id);
+        }));
+  r.add("POST", "/containers/{id}/pause",
+        simple("pause", [&rt](const ContainerInfo& c, Request&) { return rt.pause_container(c.id); }));
+  r.add("POST", "/containers/{id}/unpause",
+        simple("unpause", [&rt](const ContainerInfo& c, Request&) { return rt.resume_container(c.id); }));
+  r.add("POST", "/containers/{id}/resize", [](Request&, Responder& res) { res.send(200, "", ""); });
+  r.add("DELETE", "/containers/{id}", [&rt, not_found_as_docker](Request& req, Responder& res) {
+    auto c = rt.inspect_container(req.params["id"]);
+    if (!c) return send_error(res, not_found_as_docker(c.error(), req.params["id"]));
+    auto st = rt.remove_container(c->id, req.query_flag("force"));
+    if (!st) {
+      if (st.error().kind == ErrorKind::conflict)
+        return send_error(
+            res, Error{ErrorKind::conflict,
+                       fmt::format("You cannot remove a running container {}. Stop the container before "
+                                   "attempting removal or force remove",
+                                   c->id)});
+      return send_error(res, st.error());
+    }
+    res.send(204, "", "");
+  });
+}
+
+}  // namespace zl::api::docker

@@ -1,0 +1,144 @@
+#include "api/docker/docker_api.h"
+
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <ctime>
+#include <thread>
+
+#include "image/reference.h"
+
+namespace zl::api {
+
+using nlohmann::json;
+
+namespace docker {
+
+void send_json(Responder& res, int status, const json& body) {
+  res.send(status, "application/json", body.dump());
+}
+
+void send_error(Responder& res, const Error& e) {
+  send_json(res, http_status_for(e.kind), {{"message", e.message}});
+}
+
+std::string rfc3339(int64_t unix_nano) {
+  if (unix_nano <= 0) return "0001-01-01T00:00:00Z";
+  std::time_t secs = unix_nano / 1'000'000'000;
+  std::tm tm{};
+  ::gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  return fmt::format("{}.{:09d}Z", buf, unix_nano % 1'000'000'000);
+}
+
+std::string familiar_image(const std::string& reference) {
+  auto ref = Reference::parse(reference);
+  return ref ? ref->familiar() : reference;
+}
+
+}  // namespace docker
+
+void strip_docker_version(Request& req) {
+  // "/v1.41/containers/json" -> "/containers/json"
+  auto strip = [](std::string& p) {
+    if (p.size() < 3 || p.compare(0, 2, "/v") != 0 || !std::isdigit(static_cast<unsigned char>(p[2]))) return;
+    auto slash = p.find('/', 1);
+    if (slash == std::string::npos) return;
+    p.erase(0, slash);
+  };
+  strip(req.target);
+  strip(req.path);
+}
+
+Router make_docker_router(DockerApiDeps deps) {
+  Router r;
+  auto d = std::make_shared<DockerApiDeps>(std::move(deps));
+  auto ping = [](Request& req, Responder& res) {
+    std::vector<std::pair<std::string, std::string>> h = {
+        {"Api-Version", kDockerApiVersion},
+        {"Docker-Experimental", "false"},
+        {"Ostype", "linux"},
+        {"Cache-Control", "no-cache, no-store, must-revalidate"}};
+    res.send(200, "text/plain; charset=utf-8", req.method == "HEAD" ? "" : "OK", h);
+  };
+  r.add("GET", "/_ping", ping);
+  r.add("HEAD", "/_ping", ping);
+  r.add("GET", "/version", [](Request&, Responder& res) {
+    utsname u{};
+    ::uname(&u);
+    json v = {{"Version", ZLAYER_VERSION},
+              {"ApiVersion", kDockerApiVersion},
+              {"MinAPIVersion", kDockerMinApiVersion},
+              {"GitCommit", "zlayer"},
+              {"GoVersion", "none (C++20)"},
+              {"Os", "linux"},
+              {"Arch", "amd64"},
+              {"KernelVersion", u.release},
+              {"BuildTime", ""}};
+    json details = {{"ApiVersion", kDockerApiVersion},
+                    {"MinAPIVersion", kDockerMinApiVersion},
+                    {"GitCommit", "zlayer"},
+                    {"GoVersion", "none (C++20)"},
+                    {"Os", "linux"},
+                    {"Arch", "amd64"},
+                    {"KernelVersion", u.release},
+                    {"BuildTime", ""},
+                    {"Experimental", "false"}};
+    v["Components"] = json::array({{{"Name", "Engine"}, {"Version", ZLAYER_VERSION}, {"Details", details}}});
+    docker::send_json(res, 200, v);
+  });
+  r.add("GET", "/info", [d](Request&, Responder& res) {
+    int running = 0, paused = 0, stopped = 0, total = 0;
+    if (auto all = d->runtime.list_containers()) {
+      for (const auto& c : *all) {
+        ++total;
+        if (c.status == ContainerStatus::running)
+          ++running;
+        else if (c.status == ContainerStatus::paused)
+          ++paused;
+        else
+          ++stopped;
+      }
+    }
+    size_t images = 0;
+    if (auto l = d->images.list()) images = l->size();
+    utsname u{};
+    ::uname(&u);
+    char host[256] = {};
+    ::gethostname(host, sizeof host - 1);
+    auto oci = d->runtime.oci_runtime();
+    std::string rt = oci ? oci->name : "runc";
+    json info = {{"ID", "zlayer"},
+                 {"Containers", total},
+                 {"ContainersRunning", running},
+                 {"ContainersPaused", paused},
+                 {"ContainersStopped", stopped},
+                 {"Images", images},
+                 {"Driver", "overlay"},
+                 {"DockerRootDir", d->root},
+                 {"Name", host},
+                 {"OperatingSystem", "zlayer"},
+                 {"OSType", "linux"},
+                 {"Architecture", u.machine},
+                 {"KernelVersion", u.release},
+                 {"NCPU", std::thread::hardware_concurrency()},
+                 {"MemTotal", static_cast<int64_t>(::sysconf(_SC_PHYS_PAGES)) * ::sysconf(_SC_PAGESIZE)},
+                 {"ServerVersion", ZLAYER_VERSION},
+                 {"DefaultRuntime", rt},
+                 {"Runtimes", {{rt, {{"path", oci ? oci->path : rt}}}}},
+                 {"CgroupDriver", "cgroupfs"},
+                 {"SecurityOptions", json::array({"name=seccomp,profile=builtin"})},
+                 {"Plugins",
+                  {{"Volume", json::array({"local"})}, {"Network", json::array({"bridge", "host", "null"})}}},
+                 {"Labels", json::array()},
+                 {"Debug", false}};
+    docker::send_json(res, 200, info);
+  });
+  docker::add_image_routes(r, d);
+  docker::add_container_routes(r, d);
+  docker::add_exec_routes(r, d);
+  return r;
+}
+
+}  // namespace zl::api

@@ -1,0 +1,41 @@
+// The Docker Engine API subset (version 1.41, the one the docker 28 CLI steps down to) served on
+// the daemon's second socket, so the stock `docker` CLI and docker-py drive zlayer. It only
+// translates requests into calls on the Runtime and the image store, the same ones the native
+// API and the CLI use: a container made by `docker run` shows in `zlayer ps` and back.
+#pragma once
+
+#include "api/http_server.h"
+#include "image/registry_client.h"
+#include "runtime/linux/linux_runtime.h"
+#include "store/image_store.h"
+
+namespace zl::api {
+
+inline constexpr const char* kDockerApiVersion = "1.41";
+inline constexpr const char* kDockerMinApiVersion = "1.24";
+
+struct DockerApiDeps {
+  LinuxRuntime& runtime;
+  ImageStore& images;
+  RegistryOptions registry;
+  std::string root;  // the zlayer root (for info)
+};
+
+Router make_docker_router(DockerApiDeps deps);
+// Strips the "/v1.41" prefix docker clients put on every path.
+void strip_docker_version(Request& req);
+
+// Helpers shared by the Docker API's files.
+namespace docker {
+void send_json(Responder& res, int status, const nlohmann::json& body);
+// docker's error body {"message": ...} with the status of the error's kind.
+void send_error(Responder& res, const Error& e);
+std::string rfc3339(int64_t unix_nano);
+// The image's name as docker shows it: "busybox:1.36" for docker.io/library/busybox:1.36.
+std::string familiar_image(const std::string& reference);
+void add_container_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d);
+void add_exec_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d);
+void add_image_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d);
+}  // namespace docker
+
+}  // namespace zl::api

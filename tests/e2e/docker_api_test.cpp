@@ -1,0 +1,160 @@
+// The Docker Engine API end to end: the stock docker CLI (28.x, stepping down to API 1.41) and
+// docker-py 7.1 against a real `zlayer daemon`, with real containers behind it.
+#include <cstdlib>
+#include <fstream>
+
+#include "fixtures/daemon.h"
+
+namespace zl::testing {
+namespace {
+
+class DockerApi : public DaemonTest {
+ protected:
+  std::string docker_host() const { return "unix://" + (root_ / "run" / "docker.sock").string(); }
+  std::vector<std::string> env() const {
+    std::vector<std::string> e;
+    for (char** p = environ; *p; ++p)
+      if (!std::string_view(*p).starts_with("DOCKER_")) e.emplace_back(*p);
+    e.push_back("DOCKER_HOST=" + docker_host());
+    e.push_back("DOCKER_CONFIG=" + (dir_->path() / "docker-config").string());
+    return e;
+  }
+  SubprocessResult docker(const std::vector<std::string>& args, std::optional<std::string> input = {}) {
+    std::vector<std::string> argv = {"docker"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    SubprocessOptions o;
+    o.env = env();
+    o.stdin_data = std::move(input);
+    o.timeout = std::chrono::seconds(60);
+    auto r = run_process(argv, o);
+    EXPECT_TRUE(r) << r.error().message;
+    return r ? *r : SubprocessResult{};
+  }
+};
+
+TEST_F(DockerApi, PingAndVersionNegotiateApi141) {
+  auto v = docker({"version", "--format", "{{.Server.APIVersion}} {{.Client.APIVersion}}"});
+  ASSERT_EQ(v.exit_code, 0) << v.err;
+  EXPECT_EQ(v.out, "1.41 1.41\n");
+  auto ping = api("GET", "/v1/ping");  // the native API still answers beside it
+  EXPECT_EQ(ping.status, 200);
+}
+
+TEST_F(DockerApi, RunRmPrintsOutputAndReturnsTheExitCode) {
+  auto r = docker({"run", "--rm", "busybox:1.0", "sh", "-c", "echo hi; echo oops >&2; exit 3"});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_EQ(r.out, "hi\n");
+  EXPECT_EQ(r.err, "oops\n");
+  // --rm: gone from both views.
+  EXPECT_EQ(docker({"ps", "-aq"}).out, "");
+  EXPECT_EQ(zlayer({"ps", "-aq"}).out, "");
+}
+
+TEST_F(DockerApi, RunInteractiveWithStdin) {
+  auto r = docker({"run", "--rm", "-i", "busybox:1.0", "sh", "-c", "read line; echo got:$line"}, "hello\n");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "got:hello\n");
+}
+
+TEST_F(DockerApi, DetachedLifecycleSharedWithZlayer) {
+  auto id = docker({"run", "-d", "--name", "web", "-e", "GREETING=hey", "busybox:1.0", "sh", "-c",
+                    "echo $GREETING; echo to-err >&2; exec sleep 1000"});
+  ASSERT_EQ(id.exit_code, 0) << id.err;
+  ASSERT_EQ(id.out.size(), 65u) << id.out;
+  // The same container in zlayer's own view, and the other way round.
+  EXPECT_NE(zlayer({"ps"}).out.find("web"), std::string::npos);
+  ASSERT_EQ(zlayer({"run", "-d", "--name", "native", "busybox:1.0", "sh", "-c",
+                    "trap 'exit 143' TERM; while true; do sleep 0.1; done"})
+                .exit_code,
+            0);
+  auto ps = docker({"ps", "--format", "{{.Names}} {{.Status}}"});
+  EXPECT_NE(ps.out.find("native Up"), std::string::npos) << ps.out;
+  EXPECT_NE(ps.out.find("web Up"), std::string::npos) << ps.out;
+  auto filtered = docker({"ps", "--filter", "name=nat", "--format", "{{.Names}}"});
+  EXPECT_EQ(filtered.out, "native\n");
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto logs = docker({"logs", "web"});
+  EXPECT_EQ(logs.out, "hey\n");
+  EXPECT_EQ(logs.err, "to-err\n");
+  auto ex = docker({"exec", "web", "sh", "-c", "echo in-exec; exit 4"});
+  EXPECT_EQ(ex.exit_code, 4);
+  EXPECT_EQ(ex.out, "in-exec\n");
+  auto insp = docker({"inspect", "-f", "{{.State.Status}} {{.Name}} {{.Config.Image}}", "web"});
+  EXPECT_EQ(insp.out, "running /web busybox:1.0\n");
+  EXPECT_EQ(docker({"kill", "-s", "TERM", "native"}).exit_code, 0);
+  EXPECT_EQ(docker({"stop", "-t", "1", "web"}).exit_code, 0);
+  auto code = docker({"inspect", "-f", "{{.State.ExitCode}}", "web"});
+  EXPECT_EQ(code.out, "137\n");
+  auto wait = docker({"wait", "native"});
+  EXPECT_EQ(wait.out, "143\n");
+  auto busy = docker({"run", "-d", "--name", "busy", "busybox:1.0", "sleep", "1000"});
+  auto rm_running = docker({"rm", "busy"});
+  EXPECT_NE(rm_running.exit_code, 0);
+  EXPECT_NE(rm_running.err.find("cannot remove a running container"), std::string::npos) << rm_running.err;
+  EXPECT_EQ(docker({"rm", "-f", "busy", "web", "native"}).exit_code, 0);
+  EXPECT_EQ(zlayer({"ps", "-aq"}).out, "");
+}
+
+TEST_F(DockerApi, ErrorsReadLikeDockers) {
+  auto missing = docker({"inspect", "nosuch"});
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_NE(missing.err.find("No such object: nosuch"), std::string::npos) << missing.err;
+  auto stop = docker({"stop", "nosuch"});
+  EXPECT_NE(stop.err.find("No such container: nosuch"), std::string::npos) << stop.err;
+  ASSERT_EQ(docker({"create", "--name", "dup", "busybox:1.0", "true"}).exit_code, 0);
+  auto dup = docker({"create", "--name", "dup", "busybox:1.0", "true"});
+  EXPECT_NE(dup.exit_code, 0);
+  EXPECT_NE(dup.err.find("dup"), std::string::npos) << dup.err;
+}
+
+TEST_F(DockerApi, ImagesTagInspectAndRemove) {
+  auto images = docker({"images", "--format", "{{.Repository}}:{{.Tag}}"});
+  EXPECT_EQ(images.out, "busybox:1.0\n");
+  ASSERT_EQ(docker({"tag", "busybox:1.0", "example.com/team/box:2"}).exit_code, 0);
+  auto insp = docker({"image", "inspect", "-f", "{{.Os}} {{len .RootFS.Layers}}", "example.com/team/box:2"});
+  EXPECT_EQ(insp.out, "linux 1\n") << insp.err;
+  EXPECT_NE(zlayer({"images"}).out.find("example.com/team/box"), std::string::npos);
+  auto rmi = docker({"rmi", "example.com/team/box:2"});
+  EXPECT_EQ(rmi.exit_code, 0) << rmi.err;
+  EXPECT_NE(rmi.out.find("Untagged: example.com/team/box:2"), std::string::npos) << rmi.out;
+  auto gone = docker({"image", "inspect", "example.com/team/box:2"});
+  EXPECT_NE(gone.exit_code, 0);
+}
+
+TEST_F(DockerApi, DockerPyDrivesTheSameFlows) {
+  std::string script = R"PY(
+import docker, sys
+c = docker.DockerClient(base_url=sys.argv[1], version="1.41")
+assert c.ping()
+out = c.containers.run("busybox:1.0", ["sh", "-c", "echo from-py"], remove=True)
+assert out == b"from-py\n", out
+ctr = c.containers.run("busybox:1.0", ["sleep", "1000"], detach=True, name="py")
+ctr.reload()
+assert ctr.status == "running", ctr.status
+res = ctr.exec_run(["sh", "-c", "echo x; exit 2"])
+assert res.exit_code == 2 and res.output == b"x\n", res
+assert [x.name for x in c.containers.list()] == ["py"]
+ctr.kill()
+assert ctr.wait()["StatusCode"] == 137
+ctr.remove()
+assert c.containers.list(all=True) == []
+assert "busybox:1.0" in [t for i in c.images.list() for t in i.tags]
+try:
+    c.containers.get("nosuch")
+    raise SystemExit("expected NotFound")
+except docker.errors.NotFound:
+    pass
+print("docker-py ok")
+)PY";
+  SubprocessOptions o;
+  o.stdin_data = script;
+  o.timeout = std::chrono::seconds(90);
+  auto r = run_process({"python3", "-", docker_host()}, o);  // the python3 with docker-py
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->exit_code, 0) << r->out << r->err;
+  EXPECT_EQ(r->out, "docker-py ok\n") << r->err;
+}
+
+}  // namespace
+}  // namespace zl::testing
