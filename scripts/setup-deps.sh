@@ -11,11 +11,12 @@ PACKAGES=(
   libsqlite3-dev libcli11-dev libspdlog-dev libfmt-dev libexpected-dev libboost-dev
   libgtest-dev libgmock-dev
   # container runtime parts
-  runc crun conmon containernetworking-plugins iproute2 attr
+  runc crun conmon containernetworking-plugins iproute2 iptables attr
   # docker's default seccomp profile (embedded at build time) and its Engine API document
   golang-github-docker-docker-dev
   # test and demo tools: a real registry, independent image tools, an image source
   docker-registry skopeo umoci busybox-static apache2-utils python3 python3-jsonschema curl ca-certificates
+  bind9-dnsutils  # dig: the DNS server tests' client
 )
 
 missing=()

@@ -79,6 +79,16 @@ Result<ContainerSpec> container_spec_for(const spec::DeploymentSpec& deployment,
     c.mounts.push_back(std::move(m));
   }
 
+  // Public endpoints are published on the host (http, https and websocket ride on tcp). A host
+  // port takes one container: replica 0 gets it; until a proxy spreads the traffic, the other
+  // replicas are reached by their addresses (the network's records).
+  for (const auto& e : s->endpoints) {
+    if (e.expose != spec::Expose::public_ || replica != 0) continue;
+    c.ports.push_back(PortMapping{.host_port = e.port,
+                                  .container_port = e.target_port ? e.target_port : e.port,
+                                  .protocol = e.protocol == spec::Protocol::udp ? "udp" : "tcp"});
+  }
+
   c.labels = s->labels;
   c.labels[kDeploymentLabel] = deployment.deployment;
   c.labels[kServiceLabel] = service;

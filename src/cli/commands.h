@@ -23,5 +23,7 @@ void add_agent_commands(CLI::App& app, Context& ctx);
 // `zlayer logs SERVICE`: a deployed service's logs through the daemon (when no container has that name).
 Result<int> service_logs(Context& ctx, const std::string& ref, bool follow, bool timestamps, std::optional<size_t> tail);
 void add_volume_commands(CLI::App& app, Context& ctx);
+void add_network_commands(CLI::App& app, Context& ctx);
+void add_dns_command(CLI::App& app, Context& ctx);  // hidden `zlayer dns-server`
 
 }  // namespace zl::cli

@@ -14,6 +14,7 @@
 #include "cli/format.h"
 #include "image/puller.h"
 #include "image/reference.h"
+#include "net/port_spec.h"
 #include "runtime/container_json.h"
 
 namespace zl::cli {
@@ -217,6 +218,13 @@ struct PsArgs {
   std::string format;
 };
 
+std::string ports_column(const ContainerInfo& c) {
+  std::string out;
+  if (!c.network) return out;
+  for (const auto& p : c.network->ports) out += (out.empty() ? "" : ", ") + net::format_port_mapping(p);
+  return out;
+}
+
 Result<int> ps(Context& ctx, const PsArgs& a) {
   ZL_TRY_ASSIGN(LinuxRuntime * rt, ctx.runtime());
   ZL_TRY_ASSIGN(auto list, rt->list_containers());
@@ -245,10 +253,47 @@ Result<int> ps(Context& ctx, const PsArgs& a) {
     if (!a.no_trunc && cmd.size() > 20) cmd = cmd.substr(0, 19) + "…";
     auto ref = Reference::parse(c.image);
     t.add({short_id(c.id), ref ? ref->familiar() : c.image, "\"" + cmd + "\"", ago_ns(c.created_at),
-           status_text(c), "", c.name});
+           status_text(c), ports_column(c), c.name});
   }
   std::cout << t.str();
   return 0;
+}
+
+// docker's NetworkSettings: each network's address, gateway and MAC, and the published ports.
+json network_settings(const ContainerInfo& c) {
+  json networks = json::object();
+  json ports = json::object();
+  json out = {{"IPAddress", ""}, {"IPPrefixLen", 0}, {"Gateway", ""}, {"MacAddress", ""}};
+  if (c.network) {
+    const net::ContainerNetwork& n = *c.network;
+    for (const auto& ep : n.endpoints) {
+      networks[ep.network] = {{"NetworkID", ep.network_id},
+                              {"IPAddress", ep.address},
+                              {"IPPrefixLen", ep.prefix_len},
+                              {"Gateway", ep.gateway},
+                              {"MacAddress", ep.mac},
+                              {"Aliases", ep.dns_names},
+                              {"EndpointInterface", ep.ifname}};
+    }
+    if (!n.endpoints.empty()) {
+      const auto& primary = n.endpoints.front();
+      out["IPAddress"] = primary.address;
+      out["IPPrefixLen"] = primary.prefix_len;
+      out["Gateway"] = primary.gateway;
+      out["MacAddress"] = primary.mac;
+    }
+    if (n.mode != net::NetworkMode::bridge) networks[std::string(to_string(n.mode))] = json::object();
+    for (const auto& p : n.ports) {
+      auto& bindings = ports[fmt::format("{}/{}", p.container_port, p.protocol)];
+      if (bindings.is_null()) bindings = json::array();
+      bindings.push_back({{"HostIp", p.host_ip.empty() ? "0.0.0.0" : p.host_ip}, {"HostPort", std::to_string(p.host_port)}});
+    }
+    out["SandboxKey"] = n.netns;
+    out["NetworkMode"] = c.spec.network_mode.empty() ? "bridge" : c.spec.network_mode;
+  }
+  out["Networks"] = networks;
+  out["Ports"] = ports;
+  return out;
 }
 
 json inspect_json(const ContainerInfo& c, const VolumeStore& volumes) {
@@ -289,7 +334,7 @@ json inspect_json(const ContainerInfo& c, const VolumeStore& volumes) {
           {"ImageName", c.image},
           {"Config", to_json(c.spec)},
           {"Mounts", mounts},
-          {"NetworkSettings", {{"IPAddress", ""}, {"Ports", json::object()}}},
+          {"NetworkSettings", network_settings(c)},
           {"GraphDriver", {{"Name", "overlay"}, {"Data", {{"MergedDir", c.rootfs.string()}}}}},
           {"CgroupsPath", c.cgroups_path},
           {"OciRuntime", c.oci_runtime}};
@@ -394,7 +439,7 @@ Result<int> stats(Context& ctx, std::vector<std::string> refs, bool no_stream) {
   }
   std::map<std::string, std::pair<uint64_t, int64_t>> last_cpu;  // id -> (usec, at)
   for (int round = 0;; ++round) {
-    Table t({"CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "BLOCK I/O", "PIDS"});
+    Table t({"CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET I/O", "BLOCK I/O", "PIDS"});
     for (const auto& r : refs) {
       auto c = rt->inspect_container(r);
       auto s = rt->container_stats(r);
@@ -411,7 +456,7 @@ Result<int> stats(Context& ctx, std::vector<std::string> refs, bool no_stream) {
                                             : 0;
       t.add({c->id.substr(0, 12), c->name, fmt::format("{:.2f}%", cpu),
              human_size(g.memory_usage_bytes) + " / " + human_size(g.memory_limit_bytes), fmt::format("{:.2f}%", mem_pct),
-             human_size(g.blkio_read_bytes) + " / " + human_size(g.blkio_write_bytes), std::to_string(g.pids_current)});
+             human_size(s->net_rx_bytes) + " / " + human_size(s->net_tx_bytes), human_size(g.blkio_read_bytes) + " / " + human_size(g.blkio_write_bytes), std::to_string(g.pids_current)});
     }
     if (no_stream && round == 0) {
       // One sample needs a second reading to show CPU %: take it after a short interval.

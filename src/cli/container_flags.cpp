@@ -4,6 +4,7 @@
 
 #include "common/fs.h"
 #include "common/strings.h"
+#include "net/port_spec.h"
 #include "store/volume_store.h"
 
 namespace zl::cli {
@@ -36,6 +37,12 @@ void add_container_flags(CLI::App* c, ContainerFlags& f) {
   c->add_option("--device", f.devices, "HOST[:CONTAINER[:PERMISSIONS]]")->allow_extra_args(false);
   c->add_option("--security-opt", f.security_opts, "no-new-privileges | seccomp=unconfined|PATH")->allow_extra_args(false);
   c->add_option("-l,--label", f.labels, "KEY=VALUE")->allow_extra_args(false);
+  c->add_option("--network,--net", f.networks,
+                "bridge | none | host | container:NAME | a network's name (repeatable: more networks)")
+      ->allow_extra_args(false);
+  c->add_option("-p,--publish", f.publish, "[HOST_IP:]HOST_PORT:CONTAINER_PORT[/tcp|udp]")->allow_extra_args(false);
+  c->add_option("--network-alias", f.network_aliases, "Another name the container answers to on its networks")
+      ->allow_extra_args(false);
   c->add_option("--pull", f.pull, "always | newer | if_not_present | never")->capture_default_str();
   c->add_flag("-t,--tty", f.tty, "Allocate a pseudo-terminal");
   c->add_flag("-i,--interactive", f.interactive, "Keep stdin open");
@@ -208,6 +215,15 @@ Result<ContainerSpec> to_container_spec(const ContainerFlags& f) {
     }
     s.devices.push_back(m);
   }
+  if (!f.networks.empty()) {
+    s.network_mode = f.networks.front();
+    s.networks.assign(f.networks.begin() + 1, f.networks.end());
+  }
+  for (const auto& p : f.publish) {
+    ZL_TRY_ASSIGN(auto port, net::parse_port_spec(p));
+    s.ports.push_back(std::move(port));
+  }
+  s.network_aliases = f.network_aliases;
   for (const auto& o : f.security_opts) {
     if (o == "no-new-privileges" || o == "no-new-privileges:true" || o == "no-new-privileges=true") {
       s.no_new_privileges = true;

@@ -15,7 +15,7 @@ namespace zl::cli {
 struct ContainerFlags {
   std::string name, workdir, user, entrypoint, hostname, stop_signal, pull = "if_not_present";
   std::vector<std::string> env, env_files, volumes, tmpfs, cap_add, cap_drop, ulimits, sysctls, devices,
-      security_opts, labels;
+      security_opts, labels, networks, publish, network_aliases;
   std::string memory, memory_swap, cpus, cpuset_cpus;
   int64_t cpu_shares = -1, pids_limit = 0;
   int stop_timeout = -1;

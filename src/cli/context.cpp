@@ -2,6 +2,8 @@
 
 #include "image/local_name.h"
 
+#include "image/reference.h"
+
 namespace zl::cli {
 
 Result<ImageStore*> Context::store() {
@@ -16,7 +18,7 @@ Result<ImageStore*> Context::store() {
 Result<LinuxRuntime*> Context::runtime() {
   if (!runtime_) {
     ZL_TRY_ASSIGN(ImageStore * images, store());
-    runtime_ = std::make_unique<LinuxRuntime>(root, *images, LinuxRuntimeOptions{.oci_runtime = oci_runtime});
+    runtime_ = std::make_unique<LinuxRuntime>(root, *images, LinuxRuntimeOptions{.oci_runtime = oci_runtime, .net = net});
   }
   return runtime_.get();
 }

@@ -17,6 +17,7 @@ struct Context {
   std::vector<std::string> insecure_registries;
   std::string auth_config;  // empty: docker's default config.json location
   std::string oci_runtime = "auto";  // --runtime: auto | runc | crun | PATH
+  net::NetConfig net;                // --cluster-cidr, --node-subnet, --bridge-prefix
   bool debug = false;
 
   // The image store under root, created and initialised on first use.

@@ -26,6 +26,9 @@ int main(int argc, char** argv) {
   if (const char* root = std::getenv("ZLAYER_ROOT"); root && *root) ctx.root = root;
   if (const char* insecure = std::getenv("ZLAYER_INSECURE_REGISTRIES"))
     ctx.insecure_registries = zl::split(insecure, ',');
+  if (const char* v = std::getenv("ZLAYER_CLUSTER_CIDR"); v && *v) ctx.net.cluster_cidr = v;
+  if (const char* v = std::getenv("ZLAYER_NODE_SUBNET"); v && *v) ctx.net.node_subnet = v;
+  if (const char* v = std::getenv("ZLAYER_BRIDGE_PREFIX"); v && *v) ctx.net.bridge_prefix = v;
 
   CLI::App app{"zlayer: container runtime agent"};
   app.set_version_flag("--version", std::string("zlayer ") + ZLAYER_VERSION);
@@ -35,6 +38,13 @@ int main(int argc, char** argv) {
                  "Registry reached over plain HTTP (repeatable; env ZLAYER_INSECURE_REGISTRIES)");
   app.add_option("--auth-config", ctx.auth_config, "Docker-style config.json with registry logins");
   app.add_option("--runtime", ctx.oci_runtime, "OCI runtime: auto, runc, crun or a path")->capture_default_str();
+  app.add_option("--cluster-cidr", ctx.net.cluster_cidr, "Cluster address range (env ZLAYER_CLUSTER_CIDR)")
+      ->capture_default_str();
+  app.add_option("--node-subnet", ctx.net.node_subnet,
+                 "This node's slice of the cluster range, the default network's subnet (env ZLAYER_NODE_SUBNET; "
+                 "default: its first /24)");
+  app.add_option("--bridge-prefix", ctx.net.bridge_prefix, "Name prefix of zlayer's bridges (env ZLAYER_BRIDGE_PREFIX)")
+      ->capture_default_str();
   app.add_flag("--debug", ctx.debug, "Log debug messages to stderr");
   app.parse_complete_callback([&] { zl::init_logging(ctx.debug); });
 
@@ -42,6 +52,8 @@ int main(int argc, char** argv) {
   zl::cli::add_container_commands(app, ctx);
   zl::cli::add_agent_commands(app, ctx);
   zl::cli::add_volume_commands(app, ctx);
+  zl::cli::add_network_commands(app, ctx);
+  zl::cli::add_dns_command(app, ctx);
 
   try {
     app.parse(argc, argv);

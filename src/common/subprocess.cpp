@@ -83,6 +83,8 @@ Result<SubprocessResult> run_process(const std::vector<std::string>& argv, const
     if (opts.capture_stdout) ::dup2(out.w.get(), 1);
     if (opts.capture_stderr) ::dup2(err.w.get(), 2);
     if (!opts.cwd.empty() && ::chdir(opts.cwd.c_str()) != 0) ::_exit(127);
+    // Nothing of ours leaks into the program (a daemon's listening socket would outlive it).
+    ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);

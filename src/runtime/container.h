@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "net/attachment.h"
 #include "runtime/container_spec.h"
 #include "runtime/linux/conmon_runtime.h"
 
@@ -29,6 +30,7 @@ struct ContainerInfo {
   fs::path dir;       // <root>/containers/<id>
   fs::path rootfs;    // the overlay mount point
   std::string oci_runtime;
+  std::optional<net::ContainerNetwork> network;  // how it is connected (none for older containers)
 };
 
 }  // namespace zl

@@ -66,6 +66,15 @@ json to_json(const ContainerSpec& s) {
     j["devices"].push_back({{"host_path", d.host_path}, {"container_path", d.container_path}, {"permissions", d.permissions}});
   j["mounts"] = json::array();
   for (const auto& m : s.mounts) j["mounts"].push_back(mount_to_json(m));
+  j["network_mode"] = s.network_mode;
+  j["networks"] = s.networks;
+  j["network_aliases"] = s.network_aliases;
+  j["ports"] = json::array();
+  for (const auto& p : s.ports)
+    j["ports"].push_back({{"host_ip", p.host_ip},
+                          {"host_port", p.host_port},
+                          {"container_port", p.container_port},
+                          {"protocol", p.protocol}});
   return j;
 }
 
@@ -110,6 +119,12 @@ Result<ContainerSpec> container_spec_from_json(const json& j) {
       ZL_TRY_ASSIGN(auto mount, mount_from_json(m));
       s.mounts.push_back(std::move(mount));
     }
+    s.network_mode = j.value("network_mode", "");
+    s.networks = j.value("networks", std::vector<std::string>{});
+    s.network_aliases = j.value("network_aliases", std::vector<std::string>{});
+    for (const auto& p : j.value("ports", json::array()))
+      s.ports.push_back({p.value("host_ip", ""), p.at("host_port").get<uint16_t>(),
+                         p.at("container_port").get<uint16_t>(), p.value("protocol", "tcp")});
     return s;
   } catch (const json::exception& e) {
     return invalid_argument("container spec: {}", e.what());

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "net/port_spec.h"
+
 namespace zl {
 
 struct Mount {
@@ -70,6 +72,13 @@ struct ContainerSpec {
 
   std::vector<Mount> mounts;
   std::map<std::string, std::string> labels;
+
+  // Network. network_mode: "bridge" (or empty: the default network), "none", "host",
+  // "container:<id|name>" (share that running container's namespace), or a network's name.
+  std::string network_mode;
+  std::vector<std::string> networks;         // further networks (eth1, eth2, ...)
+  std::vector<PortMapping> ports;            // published on the first network
+  std::vector<std::string> network_aliases;  // more names the container answers to
 
   // Lifecycle.
   bool auto_remove = false;  // removed once it exits (`run --rm`): its rootfs and bundle are scratch

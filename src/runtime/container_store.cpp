@@ -1,7 +1,12 @@
 #include "runtime/container_store.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <ctime>
 
 #include <algorithm>
 #include <cctype>
@@ -170,7 +175,8 @@ Status ContainerStore::reserve_name(const std::string& name, const std::string& 
   if (errno != EEXIST) return errno_error(errno, "reserve container name " + name);
   std::error_code ec;
   std::string owner = fs::read_symlink(link, ec).string();
-  if (!ec && !fs::exists(dir_ / owner)) {  // left by a create that crashed: take it over
+  if (!ec && (!fs::exists(dir_ / owner) || interrupted_create(owner))) {
+    // Left by a create that crashed (its owner locks before it reserves): take it over.
     fs::remove(link, ec);
     if (::symlink(id.c_str(), link.c_str()) == 0) return {};
   }
@@ -181,6 +187,18 @@ void ContainerStore::release_name(const std::string& name, const std::string& id
   fs::path link = dir_ / "names" / name;
   std::error_code ec;
   if (fs::read_symlink(link, ec).string() == id) fs::remove(link, ec);
+}
+
+bool ContainerStore::interrupted_create(const std::string& id, int min_age_s) const {
+  if (id.empty() || id.find('/') != std::string::npos) return false;
+  fs::path dir = dir_ / id;
+  std::error_code ec;
+  if (fs::exists(dir / "container.json", ec)) return false;
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0 || std::time(nullptr) - st.st_mtime < min_age_s) return false;
+  UniqueFd fd(::open((dir / "lock").c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return false;
+  return ::flock(fd.get(), LOCK_EX | LOCK_NB) == 0;  // released with the fd
 }
 
 Result<FileLock> ContainerStore::lock(const std::string& id) const {

@@ -54,6 +54,12 @@ class ContainerStore {
   Status reserve_name(const std::string& name, const std::string& id) const;
   void release_name(const std::string& name, const std::string& id) const;
 
+  // A create that crashed: the container's directory has a lock file nobody holds and no record
+  // (a create holds its lock from right after making the directory, before it reserves the name,
+  // until the record is saved), and was last changed `min_age_s` or more seconds ago (between
+  // mkdir and its lock, a live create's directory looks the same for a moment).
+  bool interrupted_create(const std::string& id, int min_age_s = 0) const;
+
   // Exclusive lock on one container, for any change to it.
   Result<FileLock> lock(const std::string& id) const;
 

@@ -18,6 +18,9 @@ namespace zl {
 struct ContainerStats {
   std::string id;
   CgroupStats cgroup;
+  // Bytes through the container's interfaces but lo (its namespace's /proc/<pid>/net/dev); 0
+  // with the host's network.
+  uint64_t net_rx_bytes = 0, net_tx_bytes = 0;
   int64_t read_at_unix_nano = 0;
 };
 
@@ -55,6 +58,10 @@ class Runtime {
   virtual Status container_logs(const std::string& ref, LogQuery query,
                                 const std::function<Status(const LogEntry&)>& sink) = 0;
   virtual Result<ContainerStats> container_stats(const std::string& ref) = 0;
+  // The container's address on its primary network (that of the container whose namespace it
+  // shares, with container:<x>). not_found when it has none (network none), unsupported with
+  // the host's network.
+  virtual Result<std::string> container_ip(const std::string& ref) = 0;
 };
 
 }  // namespace zl

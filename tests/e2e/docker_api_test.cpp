@@ -158,3 +158,40 @@ print("docker-py ok")
 
 }  // namespace
 }  // namespace zl::testing
+
+namespace zl::testing {
+namespace {
+
+TEST_F(DockerApi, VolumesTopAndPrune) {
+  ASSERT_EQ(docker({"volume", "create", "data"}).exit_code, 0);
+  auto w = docker({"run", "--rm", "-v", "data:/data", "busybox:1.0", "sh", "-c", "echo kept > /data/f"});
+  ASSERT_EQ(w.exit_code, 0) << w.err;
+  auto r = docker({"run", "--rm", "-v", "data:/data", "busybox:1.0", "cat", "/data/f"});
+  EXPECT_EQ(r.out, "kept\n");
+  auto ls = docker({"volume", "ls", "--format", "{{.Name}} {{.Driver}}"});
+  EXPECT_EQ(ls.out, "data local\n");
+  EXPECT_NE(zlayer({"volume", "ls"}).out.find("data"), std::string::npos);
+  auto mp = docker({"volume", "inspect", "-f", "{{.Mountpoint}}", "data"});
+  EXPECT_EQ(mp.out, (root_ / "volumes" / "data" / "_data").string() + "\n");
+
+  ASSERT_EQ(
+      docker({"run", "-d", "--name", "busy", "-v", "data:/data", "busybox:1.0", "sleep", "1000"}).exit_code,
+      0);
+  auto in_use = docker({"volume", "rm", "data"});
+  EXPECT_NE(in_use.exit_code, 0);
+  EXPECT_NE(in_use.err.find("in use"), std::string::npos) << in_use.err;
+  auto top = docker({"top", "busy"});
+  EXPECT_NE(top.out.find("sleep 1000"), std::string::npos) << top.out << top.err;
+
+  ASSERT_EQ(docker({"create", "--name", "idle", "busybox:1.0", "true"}).exit_code, 0);
+  auto prune = docker({"container", "prune", "-f"});
+  EXPECT_EQ(prune.exit_code, 0) << prune.err;
+  auto left = docker({"ps", "-a", "--format", "{{.Names}}"});
+  EXPECT_EQ(left.out, "busy\n");
+  ASSERT_EQ(docker({"rm", "-f", "busy"}).exit_code, 0);
+  EXPECT_EQ(docker({"volume", "rm", "data"}).exit_code, 0);
+  EXPECT_EQ(docker({"volume", "ls", "-q"}).out, "");
+}
+
+}  // namespace
+}  // namespace zl::testing

@@ -8,6 +8,7 @@
 #include <boost/asio/write.hpp>
 #include <mutex>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "api/docker/docker_api.h"
@@ -16,6 +17,7 @@
 #include "common/strings.h"
 #include "image/local_name.h"
 #include "runtime/container_json.h"
+#include "runtime/linux/cgroup_stats.h"
 
 namespace zl::api::docker {
 
@@ -541,6 +543,112 @@ void add_container_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d) {
   r.add("POST", "/containers/{id}/unpause",
         simple("unpause", [&rt](const ContainerInfo& c, Request&) { return rt.resume_container(c.id); }));
   r.add("POST", "/containers/{id}/resize", [](Request&, Responder& res) { res.send(200, "", ""); });
+  r.add("POST", "/containers/prune", [&rt](Request&, Responder& res) {
+    auto all = rt.list_containers();
+    if (!all) return send_error(res, all.error());
+    json deleted = json::array();
+    for (const auto& c : *all)  // every stopped container, as docker's prune
+      if ((c.status == ContainerStatus::exited || c.status == ContainerStatus::created) &&
+          rt.remove_container(c.id, false))
+        deleted.push_back(c.id);
+    send_json(res, 200, {{"ContainersDeleted", deleted}, {"SpaceReclaimed", 0}});
+  });
+
+  r.add("GET", "/containers/{id}/stats", [&rt, not_found_as_docker](Request& req, Responder& res) {
+    auto c = rt.inspect_container(req.params["id"]);
+    if (!c) return send_error(res, not_found_as_docker(c.error(), req.params["id"]));
+    bool stream = !req.query_param("stream") || req.query_flag("stream");
+    if (req.query_flag("one-shot")) stream = false;
+    auto sample = [&](json& prev) -> json {
+      json j = {{"id", c->id},
+                {"name", "/" + c->name},
+                {"read", rfc3339(now_ns())},
+                {"preread", prev.value("read", "")}};
+      auto st = rt.container_stats(c->id);
+      uint64_t cpu = 0, mem = 0, limit = 0, pids = 0, rd = 0, wr = 0;
+      if (st) {
+        cpu = st->cgroup.cpu_usage_usec * 1000;
+        mem = st->cgroup.memory_usage_bytes;
+        limit = st->cgroup.memory_limit_bytes;
+        pids = st->cgroup.pids_current;
+        rd = st->cgroup.blkio_read_bytes;
+        wr = st->cgroup.blkio_write_bytes;
+      }
+      // The host's CPU time in ns (docker's system_cpu_usage): from /proc/stat.
+      uint64_t system = 0;
+      if (auto stat = read_file("/proc/stat")) {
+        std::istringstream in(*stat);
+        std::string cpu_word;
+        in >> cpu_word;
+        uint64_t v = 0;
+        for (int i = 0; i < 8 && in >> v; ++i) system += v;
+        system = system * (1'000'000'000 / static_cast<uint64_t>(::sysconf(_SC_CLK_TCK)));
+      }
+      unsigned ncpu = std::thread::hardware_concurrency();
+      j["cpu_stats"] = {
+          {"cpu_usage", {{"total_usage", cpu}, {"usage_in_kernelmode", 0}, {"usage_in_usermode", 0}}},
+          {"system_cpu_usage", system},
+          {"online_cpus", ncpu},
+          {"throttling_data", {{"periods", 0}, {"throttled_periods", 0}, {"throttled_time", 0}}}};
+      j["precpu_stats"] =
+          prev.contains("cpu_stats") ? prev["cpu_stats"] : json{{"cpu_usage", {{"total_usage", 0}}}};
+      j["memory_stats"] = {{"usage", mem}, {"limit", limit}, {"stats", json::object()}};
+      j["pids_stats"] = {{"current", pids}};
+      j["blkio_stats"] = {{"io_service_bytes_recursive",
+                           json::array({{{"major", 0}, {"minor", 0}, {"op", "read"}, {"value", rd}},
+                                        {{"major", 0}, {"minor", 0}, {"op", "write"}, {"value", wr}}})}};
+      j["networks"] = json::object();
+      prev = j;
+      return j;
+    };
+    json prev = json::object();
+    if (!stream) return send_json(res, 200, sample(prev));
+    res.begin_stream(200, "application/json");
+    while (true) {
+      if (!res.write(sample(prev).dump() + "\n")) return;
+      for (int i = 0; i < 10; ++i) {
+        if (res.client_gone()) return;
+        std::this_thread::sleep_for(100ms);
+      }
+      auto now = rt.inspect_container(c->id);
+      if (!now || now->status == ContainerStatus::exited) return;
+    }
+  });
+
+  r.add("GET", "/containers/{id}/top", [&rt, not_found_as_docker](Request& req, Responder& res) {
+    auto c = rt.inspect_container(req.params["id"]);
+    if (!c) return send_error(res, not_found_as_docker(c.error(), req.params["id"]));
+    if (c->status != ContainerStatus::running && c->status != ContainerStatus::paused)
+      return send_error(res, Error{ErrorKind::conflict, "Container " + c->id + " is not running"});
+    // The processes of the container's cgroup, as `ps -ef` would list them.
+    std::set<int> pids;
+    for (const auto& dir : cgroup_dirs(c->cgroups_path)) {
+      if (auto procs = read_file(dir / "cgroup.procs")) {
+        std::istringstream in(*procs);
+        for (int pid; in >> pid;) pids.insert(pid);
+      }
+      if (!pids.empty()) break;
+    }
+    json procs = json::array();
+    for (int pid : pids) {
+      auto status = read_file(fmt::format("/proc/{}/status", pid));
+      auto cmdline = read_file(fmt::format("/proc/{}/cmdline", pid));
+      if (!status || !cmdline) continue;
+      std::string uid = "0", ppid = "0";
+      std::istringstream in(*status);
+      for (std::string line; std::getline(in, line);) {
+        if (line.starts_with("Uid:")) uid = split(line.substr(4), '\t').front();
+        if (line.starts_with("PPid:")) ppid = split(line.substr(5), '\t').front();
+      }
+      std::string cmd = *cmdline;
+      std::replace(cmd.begin(), cmd.end(), '\0', ' ');
+      while (!cmd.empty() && cmd.back() == ' ') cmd.pop_back();
+      procs.push_back(json::array({uid, std::to_string(pid), ppid, "0", "-", "?", "00:00:00", cmd}));
+    }
+    send_json(res, 200,
+              {{"Titles", {"UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"}}, {"Processes", procs}});
+  });
+
   r.add("DELETE", "/containers/{id}", [&rt, not_found_as_docker](Request& req, Responder& res) {
     auto c = rt.inspect_container(req.params["id"]);
     if (!c) return send_error(res, not_found_as_docker(c.error(), req.params["id"]));

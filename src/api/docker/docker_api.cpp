@@ -138,6 +138,7 @@ Router make_docker_router(DockerApiDeps deps) {
   docker::add_image_routes(r, d);
   docker::add_container_routes(r, d);
   docker::add_exec_routes(r, d);
+  docker::add_volume_routes(r, d);
   return r;
 }
 

@@ -36,6 +36,7 @@ std::string familiar_image(const std::string& reference);
 void add_container_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d);
 void add_exec_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d);
 void add_image_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d);
+void add_volume_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d);
 }  // namespace docker
 
 }  // namespace zl::api

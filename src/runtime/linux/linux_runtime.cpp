@@ -1,11 +1,15 @@
 #include "runtime/linux/linux_runtime.h"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "common/log.h"
@@ -65,15 +69,39 @@ std::string image_basename(const std::string& reference) {
 Sync bundle_sync(const ContainerSpec& spec) { return spec.auto_remove ? Sync::atomic : Sync::durable; }
 
 // /etc/hostname, /etc/hosts and /etc/resolv.conf for the container, bind-mounted by the bundle.
-Status write_etc_files(const ContainerPaths& paths, const std::string& hostname, Sync sync) {
+// With an address of its own, /etc/hosts maps it to the host name and the container's name.
+Status write_etc_files(const ContainerPaths& paths, const std::string& hostname, const std::string& name,
+                       const std::string& address, Sync sync) {
   ZL_TRY(write_file_atomic(paths.dir / "hostname", hostname + "\n", 0644, sync));
+  std::string own = address.empty() ? fmt::format("127.0.1.1\t{}\n", hostname)
+                    : hostname == name ? fmt::format("{}\t{}\n", address, hostname)
+                                       : fmt::format("{}\t{} {}\n", address, hostname, name);
   ZL_TRY(write_file_atomic(paths.dir / "hosts",
-                           fmt::format("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-                                       "127.0.1.1\t{}\n",
-                                       hostname),
-                           0644, sync));
+                           "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n" + own, 0644, sync));
   auto resolv = read_file("/etc/resolv.conf");
   return write_file_atomic(paths.dir / "resolv.conf", resolv ? *resolv : std::string(), 0644, sync);
+}
+
+// Bytes received and sent by every interface but lo, from a /proc/<pid>/net/dev.
+std::pair<uint64_t, uint64_t> net_dev_bytes(const std::string& text) {
+  uint64_t rx = 0, tx = 0;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t nl = text.find('\n', start);
+    std::string line = text.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
+    start = nl == std::string::npos ? text.size() : nl + 1;
+    auto colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    std::string ifname = line.substr(0, colon);
+    ifname.erase(0, ifname.find_first_not_of(' '));
+    if (ifname == "lo") continue;
+    std::istringstream fields(line.substr(colon + 1));
+    uint64_t v[9] = {};
+    for (auto& x : v) fields >> x;
+    rx += v[0];  // receive bytes, then 7 more receive fields, then transmit bytes
+    tx += v[8];
+  }
+  return {rx, tx};
 }
 
 CreateOptions create_options(const ContainerSpec& spec) {
@@ -92,6 +120,97 @@ LinuxRuntime::LinuxRuntime(fs::path root, ImageStore& images, LinuxRuntimeOption
 Result<OciRuntime> LinuxRuntime::oci_runtime() {
   ZL_TRY_ASSIGN(ConmonRuntime * d, driver());
   return d->oci();
+}
+
+net::NetworkManager& LinuxRuntime::net_manager() {
+  if (!net_) net_ = std::make_unique<net::NetworkManager>(root_, opts_.net);
+  return *net_;
+}
+
+Result<net::NetworkManager*> LinuxRuntime::network() {
+  net::NetworkManager& nm = net_manager();
+  if (!net_reaped_) {
+    net_reaped_ = true;
+    auto reaped = nm.reap([this](const std::string& id) { return container_present(id); });
+    if (!reaped) spdlog::warn("reaping network leftovers: {}", reaped.error().message);
+  }
+  return &nm;
+}
+
+void LinuxRuntime::reap_interrupted_creates() {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(root_ / "containers", ec)) {
+    std::string id = e.path().filename().string();
+    if (id.size() != 64 || fs::exists(e.path() / "container.json", ec) || !containers_.interrupted_create(id, 3))
+      continue;
+    spdlog::info("removing container {}: its create was interrupted", id.substr(0, 12));
+    if (auto st = net_manager().detach(id); !st) spdlog::warn("container {}: {}", id.substr(0, 12), st.error().message);
+    if (auto st = unmount_overlay(e.path() / "bundle" / "rootfs"); !st) {
+      spdlog::warn("container {}: {}", id.substr(0, 12), st.error().message);
+      continue;
+    }
+    (void)remove_tree(e.path());
+  }
+}
+
+bool LinuxRuntime::container_present(const std::string& id) const {
+  fs::path dir = root_ / "containers" / id;
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) return false;
+  if (fs::exists(dir / "container.json", ec)) return true;
+  // Not recorded yet: being created (the creator holds its lock), or left by a crash.
+  UniqueFd fd(::open((dir / "lock").c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return false;
+  return ::flock(fd.get(), LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+}
+
+Result<net::AttachRequest> LinuxRuntime::network_request(const ContainerSpec& spec, const std::string& id) {
+  net::AttachRequest req{.container_id = id, .container_name = spec.name, .ports = spec.ports};
+  const std::string& mode = spec.network_mode;
+  if (mode.empty() || mode == "bridge" || mode == net::kDefaultNetwork) {
+    req.networks.push_back("");
+  } else if (mode == "none") {
+    req.mode = net::NetworkMode::none;
+  } else if (mode == "host") {
+    req.mode = net::NetworkMode::host;
+  } else if (mode.starts_with("container:")) {
+    req.mode = net::NetworkMode::container;
+    std::string ref = mode.substr(10);
+    ZL_TRY_ASSIGN(std::string target, containers_.resolve(ref));
+    ZL_TRY_ASSIGN(auto other, info(target));
+    if (other.status != ContainerStatus::running && other.status != ContainerStatus::paused)
+      return conflict("cannot join the network of container {}: it is not running ({})", other.name,
+                      to_string(other.status));
+    req.joined = target;
+    if (other.network && other.network->mode == net::NetworkMode::host) {
+      req.mode = net::NetworkMode::host;
+    } else if (other.network && !other.network->netns.empty()) {
+      req.join_netns = other.network->netns;
+      if (other.network->mode == net::NetworkMode::container) req.joined = other.network->joined;
+    } else {
+      req.join_netns = fmt::format("/proc/{}/ns/net", other.pid);
+    }
+  } else {
+    req.networks.push_back(mode);
+  }
+  if (req.mode != net::NetworkMode::bridge && !spec.networks.empty())
+    return invalid_argument("network mode {} cannot be combined with more networks", mode);
+  for (const auto& n : spec.networks) req.networks.push_back(n);
+  if (req.mode == net::NetworkMode::bridge) {
+    req.dns_names.push_back(spec.name);
+    for (const auto& a : spec.network_aliases) req.dns_names.push_back(a);
+    auto service = spec.labels.find("zlayer.service");
+    auto replica = spec.labels.find("zlayer.replica");
+    if (service != spec.labels.end() && !service->second.empty()) {
+      req.dns_names.push_back(service->second);
+      req.dns_names.push_back(service->second + ".service.local");
+      if (replica != spec.labels.end() && !replica->second.empty())
+        req.dns_names.push_back(replica->second + "." + service->second + ".service.local");
+    }
+  } else if (!spec.network_aliases.empty()) {
+    return invalid_argument("network aliases need a network: not with network mode {}", mode);
+  }
+  return req;
 }
 
 Result<ConmonRuntime*> LinuxRuntime::driver() {
@@ -200,6 +319,11 @@ Result<ContainerInfo> LinuxRuntime::info(const std::string& id) {
                   .dir = paths.dir,
                   .rootfs = paths.bundle() / "rootfs",
                   .oci_runtime = rec.oci_runtime};
+  if (auto network = net_manager().load(id); network) {
+    c.network = std::move(*network);
+  } else {
+    spdlog::warn("container {}: {}", rec.name, network.error().message);
+  }
   if (st.exit) {
     c.status = ContainerStatus::exited;
     return c;
@@ -241,6 +365,7 @@ Result<ContainerInfo> LinuxRuntime::create_container(const ContainerSpec& spec_i
   auto t0 = std::chrono::steady_clock::now();
   ZL_TRY(containers_.init());
   ZL_TRY_ASSIGN(ConmonRuntime * d, driver());
+  reap_interrupted_creates();
   ContainerSpec spec = spec_in;
   ZL_TRY_ASSIGN(auto lease, images_.lease());  // prune must not take the layers from under us
   ZL_TRY_ASSIGN(auto image, images_.inspect(spec.image));
@@ -252,10 +377,14 @@ Result<ContainerInfo> LinuxRuntime::create_container(const ContainerSpec& spec_i
 
   // Undo everything done so far unless we get to the end.
   bool done = false, named = false, created = false;
+  net::NetworkManager* nm = nullptr;  // set once the container is connected
   std::vector<std::string> new_volumes;  // anonymous, made for this container
   auto undo = [&] {
     if (done) return;
     if (created) (void)d->remove(id, paths, true);
+    if (nm) {
+      if (auto st = nm->detach(id); !st) spdlog::warn("undo create of {}: {}", spec.name, st.error().message);
+    }
     (void)unmount_overlay(paths.bundle() / "rootfs");
     (void)remove_tree(paths.dir);
     if (named) containers_.release_name(spec.name, id);
@@ -266,9 +395,11 @@ Result<ContainerInfo> LinuxRuntime::create_container(const ContainerSpec& spec_i
     ~Guard() { f(); }
   } guard{undo};
 
+  // Locked before the name is reserved: a name whose container has no record and no lock holder
+  // belongs to a create that crashed (ContainerStore::interrupted_create), and is taken over.
+  ZL_TRY_ASSIGN(auto lock, FileLock::acquire(paths.dir / "lock"));
   ZL_TRY(containers_.reserve_name(spec.name, id));
   named = true;
-  ZL_TRY_ASSIGN(auto lock, FileLock::acquire(paths.dir / "lock"));
 
   std::vector<fs::path> lowers = image.layer_dirs;
   if (lowers.empty()) {  // an image without layers still needs one lower dir
@@ -292,8 +423,18 @@ Result<ContainerInfo> LinuxRuntime::create_container(const ContainerSpec& spec_i
     ZL_TRY_ASSIGN(mounts, resolve_volumes(spec, rootfs, new_volumes));
   }
 
+  // The network: its own namespace (or a shared one), an address on each network, ports.
+  ZL_TRY_ASSIGN(auto request, network_request(spec, id));
+  ZL_TRY_ASSIGN(net::NetworkManager * network_manager, network());
+  ZL_TRY_ASSIGN(auto connected, network_manager->attach(request));
+  nm = network_manager;
+  NetworkNamespace netns{.mode = NetworkNamespace::Mode::join, .path = connected.netns};
+  if (connected.mode == net::NetworkMode::host) netns = NetworkNamespace{.mode = NetworkNamespace::Mode::host};
+  std::string address = connected.endpoints.empty() ? "" : connected.endpoints.front().address;
+
   std::string hostname = spec.hostname.empty() ? id.substr(0, 12) : spec.hostname;
-  ZL_TRY(write_etc_files(paths, hostname, bundle_sync(spec)));
+  if (connected.mode == net::NetworkMode::host && spec.hostname.empty()) hostname = HostInfo::probe().hostname;
+  ZL_TRY(write_etc_files(paths, hostname, spec.name, address, bundle_sync(spec)));
   BundleInputs in{.spec = spec,
                   .image_config = image.config,
                   .rootfs = rootfs,
@@ -303,6 +444,7 @@ Result<ContainerInfo> LinuxRuntime::create_container(const ContainerSpec& spec_i
                   .hostname_file = paths.dir / "hostname",
                   .resolv_conf = paths.dir / "resolv.conf",
                   .mounts = mounts,
+                  .network = netns,
                   .cgroups_path = "/zlayer/" + id};
   ZL_TRY_ASSIGN(auto config, build_runtime_config(in));
   ZL_TRY(write_file_atomic(paths.bundle() / "config.json", config.dump(2), 0600, bundle_sync(spec)));
@@ -431,6 +573,9 @@ Status LinuxRuntime::teardown(const std::string& id, const std::string& name) {
   ZL_TRY_ASSIGN(ConmonRuntime * d, driver());
   ContainerPaths paths = containers_.paths(id);
   ZL_TRY(d->remove(id, paths, true));
+  // A plugin that fails leaves the namespace and record for the reaper: the removal goes on.
+  ZL_TRY_ASSIGN(net::NetworkManager * nm, network());
+  if (auto st = nm->detach(id); !st) spdlog::warn("container {}: {}", name, st.error().message);
   ZL_TRY(unmount_overlay(paths.bundle() / "rootfs"));
   ZL_TRY(containers_.discard(id));
   containers_.release_name(name, id);
@@ -523,7 +668,26 @@ Status LinuxRuntime::container_logs(const std::string& ref, LogQuery query,
 Result<ContainerStats> LinuxRuntime::container_stats(const std::string& ref) {
   ZL_TRY_ASSIGN(auto c, running(ref, "read stats of"));
   ZL_TRY_ASSIGN(auto cg, read_cgroup_stats(c.cgroups_path));
-  return ContainerStats{.id = c.id, .cgroup = cg, .read_at_unix_nano = now_ns()};
+  ContainerStats stats{.id = c.id, .cgroup = cg, .read_at_unix_nano = now_ns()};
+  if (c.network && c.network->mode != net::NetworkMode::host && c.pid > 0) {
+    if (auto dev = read_file(fmt::format("/proc/{}/net/dev", c.pid)))
+      std::tie(stats.net_rx_bytes, stats.net_tx_bytes) = net_dev_bytes(*dev);
+  }
+  return stats;
+}
+
+Result<std::string> LinuxRuntime::container_ip(const std::string& ref) {
+  ZL_TRY_ASSIGN(auto id, containers_.resolve(ref));
+  ZL_TRY_ASSIGN(auto c, info(id));
+  std::optional<net::ContainerNetwork> n = c.network;
+  if (n && n->mode == net::NetworkMode::container) {
+    ZL_TRY_ASSIGN(n, net_manager().load(n->joined));
+  }
+  if (!n) return not_found("container {} has no network address", c.name);
+  if (n->mode == net::NetworkMode::host) return unsupported("container {} uses the host's network", c.name);
+  if (n->endpoints.empty() || n->endpoints.front().address.empty())
+    return not_found("container {} has no network address (network mode {})", c.name, to_string(n->mode));
+  return n->endpoints.front().address;
 }
 
 }  // namespace zl

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "net/network_manager.h"
 #include "runtime/container_store.h"
 #include "runtime/runtime.h"
 #include "store/image_store.h"
@@ -18,6 +19,7 @@ namespace zl {
 
 struct LinuxRuntimeOptions {
   std::string oci_runtime = "auto";  // "auto", "runc", "crun" or a path
+  net::NetConfig net;                // cluster range, node subnet, bridge names
 };
 
 class LinuxRuntime : public Runtime {
@@ -26,6 +28,9 @@ class LinuxRuntime : public Runtime {
 
   // The OCI runtime in use (selected on first need; "auto" probes once and caches).
   Result<OciRuntime> oci_runtime();
+  // Networks and container attachments under root. On first use in this process, what a crash
+  // left connected (namespaces, addresses, rules of containers that no longer exist) is reaped.
+  Result<net::NetworkManager*> network();
   // For `rmi`: does any container use the image with this config digest?
   bool image_in_use(const Digest& config_digest) const;
   ContainerStore& containers() { return containers_; }
@@ -55,6 +60,7 @@ class LinuxRuntime : public Runtime {
   Status container_logs(const std::string& ref, LogQuery query,
                         const std::function<Status(const LogEntry&)>& sink) override;
   Result<ContainerStats> container_stats(const std::string& ref) override;
+  Result<std::string> container_ip(const std::string& ref) override;
 
  private:
   Result<ConmonRuntime*> driver();
@@ -69,6 +75,14 @@ class LinuxRuntime : public Runtime {
   // Before attaching to a container that is to start: an exited one gets recreated.
   Status prepare_to_start(const std::string& id);
   Status teardown(const std::string& id, const std::string& name);
+  // The network manager without the reaping (for reading records).
+  net::NetworkManager& net_manager();
+  // Does the container exist, or is it being created (its lock held)? For the reaper.
+  bool container_present(const std::string& id) const;
+  // Removes what creates that crashed left (ContainerStore::interrupted_create), before each create.
+  void reap_interrupted_creates();
+  // How the spec asks the container `id` to be connected (container:<x> resolved to x's namespace).
+  Result<net::AttachRequest> network_request(const ContainerSpec& spec, const std::string& id);
   // The spec's volume mounts with the store locked: each volume created when missing (an unnamed
   // one gets a fresh name, written into `spec`), filled from the image when empty (docker's
   // copy-up). Returns spec.mounts with volume sources as host paths.
@@ -81,6 +95,8 @@ class LinuxRuntime : public Runtime {
   ContainerStore containers_;
   VolumeStore volumes_;
   std::unique_ptr<ConmonRuntime> driver_;
+  std::unique_ptr<net::NetworkManager> net_;
+  bool net_reaped_ = false;
 };
 
 }  // namespace zl
