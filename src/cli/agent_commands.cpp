@@ -37,6 +37,7 @@ struct DaemonArgs {
 
 Result<int> daemon(Context& ctx, const DaemonArgs& a) {
   if (::geteuid() != 0) return permission_denied("zlayer daemon must run as root");
+  if (!ctx.debug) spdlog::set_level(spdlog::level::info);  // a daemon's log says what it does
   // Few malloc arenas: the pool's threads would otherwise each grow their own (RSS for nothing).
   ::mallopt(M_ARENA_MAX, 2);
   ZL_TRY_ASSIGN(ImageStore * store, ctx.store());

@@ -1,11 +1,13 @@
 // `zlayer dns-server` (hidden): the embedded DNS server of a network, in the foreground until
 // SIGTERM. zlayer starts one per network; its records file is rewritten as containers come and go.
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "cli/commands.h"
 #include "common/fs.h"
@@ -19,6 +21,8 @@ struct DnsArgs {
   std::vector<std::string> listen, upstreams;
   std::string records, pid_file, zone = "service.local", resolv_conf = "/etc/resolv.conf";
   bool keep_loopback = false;
+  bool daemonize = false;
+  std::string log_file;
   uint32_t ttl = 5;
   unsigned timeout_ms = 2000;
 };
@@ -58,9 +62,31 @@ Result<int> dns_server(const DnsArgs& a) {
   boost::asio::io_context loop;
   net::DnsServer server(loop, std::move(o));
   ZL_TRY(server.start());
+  if (a.daemonize) {
+    // Serving from here on in a process of its own session; the caller returns once the sockets
+    // are bound (and the pid file written), which is its readiness signal.
+    loop.notify_fork(boost::asio::execution_context::fork_prepare);
+    pid_t child = ::fork();
+    if (child < 0) return errno_error(errno, "dns-server: fork");
+    if (child > 0) {
+      Status written = a.pid_file.empty()
+                           ? Status{}
+                           : write_file_atomic(a.pid_file, fmt::format("{}\n", child), 0644, Sync::atomic);
+      ::_exit(written ? 0 : 1);
+    }
+    loop.notify_fork(boost::asio::execution_context::fork_child);
+    ::setsid();
+    // Nobody waits on our stdio any more: it goes to the log file (or nowhere).
+    int in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    int out = ::open(a.log_file.empty() ? "/dev/null" : a.log_file.c_str(),
+                     O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (in >= 0) ::dup2(in, 0);
+    if (out >= 0) ::dup2(out, 1), ::dup2(out, 2);
+  }
   PidFile pid;
   if (!a.pid_file.empty()) {
-    ZL_TRY(write_file_atomic(a.pid_file, fmt::format("{}\n", ::getpid()), 0644, Sync::atomic));
+    if (!a.daemonize)
+      ZL_TRY(write_file_atomic(a.pid_file, fmt::format("{}\n", ::getpid()), 0644, Sync::atomic));
     pid.path = a.pid_file;
   }
   boost::asio::signal_set signals(loop, SIGINT, SIGTERM);
@@ -70,6 +96,24 @@ Result<int> dns_server(const DnsArgs& a) {
     server.stop();
     loop.stop();
   });
+  // A network's server goes with its network: once the records file's directory is gone (network
+  // removed, or the whole root), there is nothing left to answer for.
+  boost::asio::steady_timer watch(loop);
+  fs::path records_dir = fs::path(a.records).parent_path();
+  std::function<void()> check = [&] {
+    watch.expires_after(std::chrono::seconds(2));
+    watch.async_wait([&](const boost::system::error_code& ec) {
+      if (ec) return;
+      if (!a.records.empty() && !fs::exists(records_dir)) {
+        spdlog::info("dns server: {} is gone: stopping", records_dir.string());
+        server.stop();
+        loop.stop();
+        return;
+      }
+      check();
+    });
+  };
+  check();
   ::signal(SIGPIPE, SIG_IGN);
   loop.run();
   return 0;
@@ -97,6 +141,8 @@ void add_dns_command(CLI::App& app, Context&) {
   cmd->add_option("--ttl", a->ttl, "TTL of local answers, seconds")->capture_default_str();
   cmd->add_option("--upstream-timeout-ms", a->timeout_ms, "Wait for each upstream")->capture_default_str();
   cmd->add_option("--pid-file", a->pid_file, "Write the server's pid here (removed on exit)");
+  cmd->add_flag("--daemonize", a->daemonize, "Serve in the background once the sockets are bound");
+  cmd->add_option("--log-file", a->log_file, "With --daemonize: where its log goes (default: nowhere)");
   cmd->callback(run([a] { return dns_server(*a); }));
 }
 

@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "common/subprocess.h"
+#include "net/dns_launcher.h"
 #include "net/iptables.h"
 #include "net/netns.h"
 
@@ -233,6 +234,7 @@ Status NetworkManager::remove_network(const std::string& ref) {
     return conflict("network {} is in use by container{} {}: remove them or disconnect them first", n.name,
                     users.size() == 1 ? "" : "s", list);
   }
+  stop_dns_server(store_, n.name);
   ZL_TRY(remove_isolation(n.bridge, n.name));
   if (link_exists(n.bridge)) {
     ZL_TRY_ASSIGN(auto r, run_process({"ip", "link", "del", n.bridge}));

@@ -259,3 +259,43 @@ TEST_F(Net, LeftoversOfACrashAreReaped) {
 
 }  // namespace
 }  // namespace zl::testing
+
+namespace zl::testing {
+namespace {
+
+// The network's DNS server: container names, aliases and the agent's service names resolve
+// inside containers; other names are forwarded; the server goes with its network.
+TEST_F(NetTest, NamesResolveThroughTheNetworksDnsServer) {
+  ASSERT_EQ(zlayer({"network", "create", "named"}).exit_code, 0);
+  auto web = zlayer({"run", "-d", "--name", "web", "--network", "named", "--network-alias", "www", "--label",
+                     "zlayer.service=api", "--label", "zlayer.replica=0", "busybox:1.0", "httpd", "-f", "-p", "8080"});
+  ASSERT_EQ(web.exit_code, 0) << web.err;
+  ASSERT_EQ(zlayer({"run", "-d", "--name", "client", "--network", "named", "busybox:1.0", "sleep", "1000"}).exit_code,
+            0);
+  std::string ip = ip_of("web");
+  ASSERT_FALSE(ip.empty());
+  auto resolv = sh("client", "cat /etc/resolv.conf");
+  EXPECT_NE(resolv.second.find("search service.local"), std::string::npos) << resolv.second;
+  for (std::string name : {"web", "www", "api", "api.service.local", "0.api.service.local", "WEB"}) {
+    auto r = sh("client", "nslookup " + name);
+    EXPECT_EQ(r.first, 0) << name << ": " << r.second;
+    EXPECT_NE(r.second.find("Address: " + ip), std::string::npos) << name << ": " << r.second;
+  }
+  auto tcp = sh("client", "echo 'GET / HTTP/1.0' | timeout 5 nc web 8080 | head -1");
+  EXPECT_NE(tcp.second.find("HTTP/1."), std::string::npos) << tcp.second;
+  auto unknown = sh("client", "nslookup nosuch.service.local");
+  EXPECT_NE(unknown.first, 0) << unknown.second;
+  // Removed containers leave the records at once.
+  ASSERT_EQ(zlayer({"rm", "-f", "web"}).exit_code, 0);
+  auto gone = sh("client", "nslookup web");
+  EXPECT_NE(gone.first, 0) << gone.second;
+  ASSERT_EQ(zlayer({"rm", "-f", "client"}).exit_code, 0);
+  ASSERT_EQ(zlayer({"network", "rm", "named"}).exit_code, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // ("[d]" keeps pgrep from finding the shell that runs it.)
+  auto after = host({"sh", "-c", "pgrep -f '[d]ns-server.*" + root_.string() + "/networks/named/' || true"});
+  EXPECT_EQ(after.second, "") << "the DNS server outlived its network";
+}
+
+}  // namespace
+}  // namespace zl::testing

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "common/log.h"
+#include "net/dns_launcher.h"
 #include "oci/bundle_builder.h"
 #include "oci/signals.h"
 #include "rootfs/overlay.h"
@@ -70,16 +71,41 @@ Sync bundle_sync(const ContainerSpec& spec) { return spec.auto_remove ? Sync::at
 
 // /etc/hostname, /etc/hosts and /etc/resolv.conf for the container, bind-mounted by the bundle.
 // With an address of its own, /etc/hosts maps it to the host name and the container's name.
+// With a network DNS server (`nameserver`), resolv.conf points at it, so service and container
+// names resolve (it forwards the rest to the host's resolvers); otherwise it is the host's.
 Status write_etc_files(const ContainerPaths& paths, const std::string& hostname, const std::string& name,
-                       const std::string& address, Sync sync) {
+                       const std::string& address, const std::string& nameserver, Sync sync) {
   ZL_TRY(write_file_atomic(paths.dir / "hostname", hostname + "\n", 0644, sync));
   std::string own = address.empty() ? fmt::format("127.0.1.1\t{}\n", hostname)
                     : hostname == name ? fmt::format("{}\t{}\n", address, hostname)
                                        : fmt::format("{}\t{} {}\n", address, hostname, name);
   ZL_TRY(write_file_atomic(paths.dir / "hosts",
                            "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n" + own, 0644, sync));
+  if (!nameserver.empty())
+    return write_file_atomic(paths.dir / "resolv.conf",
+                             fmt::format("nameserver {}\nsearch service.local\noptions ndots:1\n", nameserver), 0644,
+                             sync);
   auto resolv = read_file("/etc/resolv.conf");
   return write_file_atomic(paths.dir / "resolv.conf", resolv ? *resolv : std::string(), 0644, sync);
+}
+
+// The address of the DNS server of a container's primary network (started when needed), or ""
+// when it has none (host, none, container: modes) or it cannot be started (then the host's
+// resolvers serve).
+std::string network_dns(net::NetworkManager& nm, const net::ContainerNetwork& cn) {
+  if (cn.mode != net::NetworkMode::bridge || cn.endpoints.empty()) return "";
+  auto n = nm.inspect_network(cn.endpoints.front().network);
+  if (!n) return "";
+  auto lock = nm.store().lock(n->name);
+  if (!lock) return "";
+  auto dns = net::ensure_dns_server(nm.store(), *n);
+  if (!dns) {
+    // (Seen when another zlayer root on this host serves the same default network; a real node
+    // has one root. Not worth a warning on every run.)
+    spdlog::info("{}; containers on {} use the host's resolvers", dns.error().message, n->name);
+    return "";
+  }
+  return *dns;
 }
 
 // Bytes received and sent by every interface but lo, from a /proc/<pid>/net/dev.
@@ -434,7 +460,8 @@ Result<ContainerInfo> LinuxRuntime::create_container(const ContainerSpec& spec_i
 
   std::string hostname = spec.hostname.empty() ? id.substr(0, 12) : spec.hostname;
   if (connected.mode == net::NetworkMode::host && spec.hostname.empty()) hostname = HostInfo::probe().hostname;
-  ZL_TRY(write_etc_files(paths, hostname, spec.name, address, bundle_sync(spec)));
+  ZL_TRY(write_etc_files(paths, hostname, spec.name, address, network_dns(*network_manager, connected),
+                         bundle_sync(spec)));
   BundleInputs in{.spec = spec,
                   .image_config = image.config,
                   .rootfs = rootfs,
