@@ -162,7 +162,7 @@ print("docker-py ok")
 namespace zl::testing {
 namespace {
 
-TEST_F(DockerApi, VolumesTopAndPrune) {
+TEST_F(DockerApi, VolumesStatsTopAndPrune) {
   ASSERT_EQ(docker({"volume", "create", "data"}).exit_code, 0);
   auto w = docker({"run", "--rm", "-v", "data:/data", "busybox:1.0", "sh", "-c", "echo kept > /data/f"});
   ASSERT_EQ(w.exit_code, 0) << w.err;
@@ -180,6 +180,8 @@ TEST_F(DockerApi, VolumesTopAndPrune) {
   auto in_use = docker({"volume", "rm", "data"});
   EXPECT_NE(in_use.exit_code, 0);
   EXPECT_NE(in_use.err.find("in use"), std::string::npos) << in_use.err;
+  auto stats = docker({"stats", "--no-stream", "--format", "{{.Name}} {{.PIDs}}", "busy"});
+  EXPECT_EQ(stats.out, "busy 1\n") << stats.err;
   auto top = docker({"top", "busy"});
   EXPECT_NE(top.out.find("sleep 1000"), std::string::npos) << top.out << top.err;
 

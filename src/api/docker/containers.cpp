@@ -563,9 +563,9 @@ void add_container_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d) {
       json j = {{"id", c->id},
                 {"name", "/" + c->name},
                 {"read", rfc3339(now_ns())},
-                {"preread", prev.value("read", "")}};
+                {"preread", prev.value("read", "0001-01-01T00:00:00Z")}};
       auto st = rt.container_stats(c->id);
-      uint64_t cpu = 0, mem = 0, limit = 0, pids = 0, rd = 0, wr = 0;
+      uint64_t cpu = 0, mem = 0, limit = 0, pids = 0, rd = 0, wr = 0, rx = 0, tx = 0;
       if (st) {
         cpu = st->cgroup.cpu_usage_usec * 1000;
         mem = st->cgroup.memory_usage_bytes;
@@ -573,6 +573,8 @@ void add_container_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d) {
         pids = st->cgroup.pids_current;
         rd = st->cgroup.blkio_read_bytes;
         wr = st->cgroup.blkio_write_bytes;
+        rx = st->net_rx_bytes;
+        tx = st->net_tx_bytes;
       }
       // The host's CPU time in ns (docker's system_cpu_usage): from /proc/stat.
       uint64_t system = 0;
@@ -597,7 +599,7 @@ void add_container_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d) {
       j["blkio_stats"] = {{"io_service_bytes_recursive",
                            json::array({{{"major", 0}, {"minor", 0}, {"op", "read"}, {"value", rd}},
                                         {{"major", 0}, {"minor", 0}, {"op", "write"}, {"value", wr}}})}};
-      j["networks"] = json::object();
+      j["networks"] = {{"eth0", {{"rx_bytes", rx}, {"tx_bytes", tx}}}};
       prev = j;
       return j;
     };
