@@ -136,7 +136,7 @@ json.dump(c, open(path, "w"), indent=2)
 PY
 
 n=0
-run_zlayer() { "${Z[@]}" run --rm busybox:1.0 true; }
+run_zlayer() { "${Z[@]}" run --rm --network none busybox:1.0 true; }  # as podman below: no network
 run_runc() {
   runc --root "$root/r/state" run --keep -b "$root/r/bundle" "floor$n" </dev/null &&
     runc --root "$root/r/state" delete "floor$n"
@@ -171,7 +171,7 @@ start_many() {  # tool: starts $MANY detached containers at once and waits for a
   local tool=$1 i pids=() failed=0
   for i in $(seq "$MANY"); do
     if [ "$tool" = zlayer ]; then
-      "${Z[@]}" run -d --name "zs$i" busybox:1.0 sleep 1000 >>"$BENCH_LOG" 2>&1 &
+      "${Z[@]}" run -d --network none --name "zs$i" busybox:1.0 sleep 1000 >>"$BENCH_LOG" 2>&1 &
     else
       "${P[@]}" run -d "${P_RUN[@]}" --name "ps$i" docker.io/library/busybox:1.0 sleep 1000 >>"$BENCH_LOG" 2>&1 &
     fi
