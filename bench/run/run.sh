@@ -117,7 +117,7 @@ json.dump(c, open(sys.argv[1], "w"), indent=2)
 PY
 # And runc with the config.json zlayer writes (docker's seccomp profile, masked paths, devices),
 # to tell runc's own cost with that config from zlayer's.
-id=$("${Z[@]}" create busybox:1.0 /bin/true)
+id=$("${Z[@]}" create --network none busybox:1.0 /bin/true)
 mkdir -p "$root/r/zbundle"
 cp "$root/z/containers/$id/"{hosts,hostname,resolv.conf} "$root/z/containers/$id/bundle/config.json" "$root/r/zbundle/"
 "${Z[@]}" rm "$id" >/dev/null
@@ -132,6 +132,9 @@ for m in c["mounts"]:
     if name in ("hosts", "hostname", "resolv.conf"):
         m["source"] = os.path.join(bundle, name)
 del c["linux"]["cgroupsPath"]  # runc's default: one per container id
+for ns in c["linux"]["namespaces"]:  # the container's netns went with it: a fresh one each run
+    if ns["type"] == "network":
+        ns.pop("path", None)
 json.dump(c, open(path, "w"), indent=2)
 PY
 
