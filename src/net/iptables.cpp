@@ -11,7 +11,9 @@ namespace {
 
 constexpr const char* kIsolationChain = "ZLAYER-ISOLATION";
 
-std::string iso_chain(const std::string& bridge) { return std::string("ZLAYER-ISO-") + bridge; }
+std::string iso_chain(const std::string& bridge) {
+  return std::string("ZLAYER-ISO-") + bridge;
+}
 
 Result<SubprocessResult> iptables(const std::string& table, std::vector<std::string> args) {
   std::vector<std::string> argv = {"iptables", "-w", "-t", table};
@@ -100,12 +102,14 @@ std::vector<std::string> split_iptables_rule(std::string_view line) {
   return out;
 }
 
-Status ensure_isolation(const std::string& bridge, const std::string& all_bridges, const std::string& network) {
+Status ensure_isolation(const std::string& bridge, const std::string& all_bridges,
+                        const std::string& network) {
   const std::string t = "mangle";
   const std::string comment = "zlayer network " + network;
   ZL_TRY(ensure_chain(t, kIsolationChain));
-  ZL_TRY(ensure_rule(t, {"FORWARD", "-m", "comment", "--comment", "zlayer network isolation", "-j", kIsolationChain},
-                     /*first=*/true));
+  ZL_TRY(ensure_rule(
+      t, {"FORWARD", "-m", "comment", "--comment", "zlayer network isolation", "-j", kIsolationChain},
+      /*first=*/true));
   std::string chain = iso_chain(bridge);
   ZL_TRY(ensure_chain(t, chain));
   ZL_TRY(ensure_rule(t, {chain, "-o", bridge, "-m", "comment", "--comment", comment, "-j", "RETURN"}));
@@ -123,9 +127,39 @@ Status remove_isolation(const std::string& bridge, const std::string& network) {
   return must(t, {"-X", chain});
 }
 
+namespace {
+
+std::vector<std::vector<std::string>> egress_rules(const std::string& bridge, const std::string& subnet,
+                                                   const std::string& network) {
+  std::string comment = "zlayer network " + network;
+  return {{"POSTROUTING", "-s", subnet, "!", "-o", bridge, "-m", "comment", "--comment", comment, "-j",
+           "MASQUERADE"},
+          {"FORWARD", "-i", bridge, "-m", "comment", "--comment", comment, "-j", "ACCEPT"},
+          {"FORWARD", "-o", bridge, "-m", "comment", "--comment", comment, "-j", "ACCEPT"}};
+}
+
+}  // namespace
+
+Status ensure_network_egress(const std::string& bridge, const std::string& subnet,
+                             const std::string& network) {
+  auto rules = egress_rules(bridge, subnet, network);
+  ZL_TRY(ensure_rule("nat", rules[0]));
+  ZL_TRY(ensure_rule("filter", rules[1], /*first=*/true));
+  return ensure_rule("filter", rules[2], /*first=*/true);
+}
+
+Status remove_network_egress(const std::string& bridge, const std::string& subnet,
+                             const std::string& network) {
+  auto rules = egress_rules(bridge, subnet, network);
+  delete_rule("nat", rules[0]);
+  delete_rule("filter", rules[1]);
+  delete_rule("filter", rules[2]);
+  return {};
+}
+
 Status remove_tagged_rules(const std::string& tag) {
-  static const std::set<std::string> shared = {"CNI-HOSTPORT-DNAT", "CNI-HOSTPORT-MASQ", "CNI-HOSTPORT-SETMARK",
-                                               "CNI-FORWARD", "CNI-ADMIN"};
+  static const std::set<std::string> shared = {"CNI-HOSTPORT-DNAT", "CNI-HOSTPORT-MASQ",
+                                               "CNI-HOSTPORT-SETMARK", "CNI-FORWARD", "CNI-ADMIN"};
   for (std::string table : {"nat", "filter", "mangle"}) {
     ZL_TRY_ASSIGN(auto saved, run_process({"iptables-save", "-t", table}));
     if (!saved.ok()) return internal("iptables-save -t {}: {}", table, saved.describe());
@@ -133,15 +167,18 @@ Status remove_tagged_rules(const std::string& tag) {
     size_t start = 0;
     while (start < saved.out.size()) {
       size_t nl = saved.out.find('\n', start);
-      std::string_view line(saved.out.data() + start, (nl == std::string::npos ? saved.out.size() : nl) - start);
+      std::string_view line(saved.out.data() + start,
+                            (nl == std::string::npos ? saved.out.size() : nl) - start);
       start = nl == std::string::npos ? saved.out.size() : nl + 1;
       if (!line.starts_with("-A ") || line.find(tag) == std::string_view::npos) continue;
       auto args = split_iptables_rule(line);
       for (size_t i = 0; i + 1 < args.size(); ++i)
-        if (args[i] == "-j" && args[i + 1].starts_with("CNI-") && !shared.count(args[i + 1])) chains.insert(args[i + 1]);
+        if (args[i] == "-j" && args[i + 1].starts_with("CNI-") && !shared.count(args[i + 1]))
+          chains.insert(args[i + 1]);
       args[0] = "-D";
       if (auto r = iptables(table, args); !r || !r->ok())
-        spdlog::warn("could not delete iptables rule \"{}\": {}", line, r ? r->describe() : r.error().message);
+        spdlog::warn("could not delete iptables rule \"{}\": {}", line,
+                     r ? r->describe() : r.error().message);
     }
     for (const auto& c : chains) {
       (void)iptables(table, {"-F", c});

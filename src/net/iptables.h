@@ -17,9 +17,19 @@ namespace zl::net {
 //   FORWARD -> ZLAYER-ISOLATION: -i <bridge> -j ZLAYER-ISO-<bridge>
 //   ZLAYER-ISO-<bridge>: -o <bridge> -j RETURN; -o <all_bridges> -j DROP
 // Idempotent.
-Status ensure_isolation(const std::string& bridge, const std::string& all_bridges, const std::string& network);
+Status ensure_isolation(const std::string& bridge, const std::string& all_bridges,
+                        const std::string& network);
 // Removes what ensure_isolation added for `bridge`; missing rules are fine.
 Status remove_isolation(const std::string& bridge, const std::string& network);
+
+// A network's way out, set once per bridge instead of per container (each per-container rule
+// would cost plugin execs of iptables on every run): masquerade of its subnet when it leaves
+// through another interface (nat POSTROUTING), and forwarding to and from the bridge accepted
+// (filter FORWARD, for hosts whose policy is DROP). Tagged "zlayer network <name>". Idempotent.
+Status ensure_network_egress(const std::string& bridge, const std::string& subnet,
+                             const std::string& network);
+Status remove_network_egress(const std::string& bridge, const std::string& subnet,
+                             const std::string& network);
 
 // Deletes every rule (in the nat, filter and mangle tables) whose text contains `tag` (e.g.
 // `id: "zlayer-<id>"`, as CNI's bridge and portmap plugins comment theirs), and the per-container

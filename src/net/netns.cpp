@@ -2,13 +2,17 @@
 
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <net/if.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <thread>
 
 namespace zl::net {
@@ -35,6 +39,21 @@ Result<NetNs> NetNs::create(const fs::path& path) {
       err = errno;
       step = "unshare(CLONE_NEWNET)";
       return;
+    }
+    // lo comes up here, in-process: the CNI loopback plugin would cost an exec per container.
+    if (int sock = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0); sock >= 0) {
+      ifreq ifr{};
+      std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+      bool up = ::ioctl(sock, SIOCGIFFLAGS, &ifr) == 0;
+      ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
+      up = up && ::ioctl(sock, SIOCSIFFLAGS, &ifr) == 0;
+      int e = errno;
+      ::close(sock);
+      if (!up) {
+        err = e;
+        step = "bring up lo";
+        return;
+      }
     }
     std::string self = "/proc/self/task/" + std::to_string(::syscall(SYS_gettid)) + "/ns/net";
     if (::mount(self.c_str(), path.c_str(), nullptr, MS_BIND, nullptr) != 0) {

@@ -1,6 +1,6 @@
 // Persistent network namespaces: a fresh namespace kept alive by a bind mount of its nsfs file
 // on `path` (as `ip netns add` does under /run/netns), so that CNI plugins and the container's
-// OCI config can name it by path and it outlives the process that made it.
+// OCI config can name it by path and it outlives the process that made it. Its lo is up.
 #pragma once
 
 #include <filesystem>

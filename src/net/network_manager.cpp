@@ -20,7 +20,8 @@ using json = nlohmann::json;
 namespace {
 
 int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -57,10 +58,12 @@ json port_mappings_json(const std::vector<PortMapping>& ports) {
 
 // A prevResult for DEL when ADD's result was never recorded (a crash mid-create): the address
 // host-local reserved is what the firewall plugin needs to find its rules.
-json synthesized_result(const std::string& ifname, const std::string& netns, const std::string& address, int prefix) {
+json synthesized_result(const std::string& ifname, const std::string& netns, const std::string& address,
+                        int prefix) {
   json r = {{"cniVersion", kCniVersion}, {"interfaces", json::array()}, {"ips", json::array()}};
   r["interfaces"].push_back({{"name", ifname}, {"sandbox", netns}});
-  if (!address.empty()) r["ips"].push_back({{"address", fmt::format("{}/{}", address, prefix)}, {"interface", 0}});
+  if (!address.empty())
+    r["ips"].push_back({{"address", fmt::format("{}/{}", address, prefix)}, {"interface", 0}});
   return r;
 }
 
@@ -101,14 +104,16 @@ json NetworkManager::cni_config(const NetworkRecord& n, bool primary, bool with_
                {"dataDir", store_.ipam_dir(n.name).string()}};
   if (primary) ipam["routes"] = json::array({{{"dst", "0.0.0.0/0"}}});
   json plugins = json::array();
+  // Masquerade and forwarding are per network (ensure_network_egress), not per container: the
+  // bridge plugin's ipMasq and the firewall plugin would run ~25 iptables per container and run.
   plugins.push_back({{"type", "bridge"},
                      {"bridge", n.bridge},
                      {"isGateway", true},
-                     {"ipMasq", true},
+                     {"ipMasq", false},
                      {"hairpinMode", true},
                      {"ipam", ipam}});
-  if (with_ports) plugins.push_back({{"type", "portmap"}, {"capabilities", {{"portMappings", true}}}, {"snat", true}});
-  plugins.push_back({{"type", "firewall"}, {"backend", "iptables"}});
+  if (with_ports)
+    plugins.push_back({{"type", "portmap"}, {"capabilities", {{"portMappings", true}}}, {"snat", true}});
   return {{"cniVersion", kCniVersion}, {"name", n.name}, {"plugins", plugins}};
 }
 
@@ -142,7 +147,8 @@ Result<NetworkRecord> NetworkManager::default_network() {
 Result<NetworkRecord> NetworkManager::create_network(const std::string& name, const std::string& subnet) {
   ZL_TRY(validate_network_name(name));
   ZL_TRY(validate_config());
-  if (name == kDefaultNetwork) return already_exists("network {} already exists (it is the default network)", name);
+  if (name == kDefaultNetwork)
+    return already_exists("network {} already exists (it is the default network)", name);
   ZL_TRY(default_network());  // the node's slice is taken first
   ZL_TRY_ASSIGN(auto lock, store_.lock_all());
   if (store_.load(name)) return already_exists("network {} already exists", name);
@@ -236,6 +242,7 @@ Status NetworkManager::remove_network(const std::string& ref) {
   }
   stop_dns_server(store_, n.name);
   ZL_TRY(remove_isolation(n.bridge, n.name));
+  ZL_TRY(remove_network_egress(n.bridge, n.subnet.str(), n.name));
   if (link_exists(n.bridge)) {
     ZL_TRY_ASSIGN(auto r, run_process({"ip", "link", "del", n.bridge}));
     if (!r.ok() && link_exists(n.bridge)) return internal("delete bridge {}: {}", n.bridge, r.describe());
@@ -243,7 +250,9 @@ Status NetworkManager::remove_network(const std::string& ref) {
   return store_.remove(n.name);
 }
 
-Result<DnsRecords> NetworkManager::dns_records(const std::string& name) const { return store_.load_dns(name); }
+Result<DnsRecords> NetworkManager::dns_records(const std::string& name) const {
+  return store_.load_dns(name);
+}
 
 Result<std::optional<ContainerNetwork>> NetworkManager::load(const std::string& id) const {
   auto text = read_file(record_path(id));
@@ -277,8 +286,8 @@ Status NetworkManager::check_ports_free(const std::string& id, const std::vector
       for (const auto& mine : ports)
         if (theirs.host_port == mine.host_port && theirs.protocol == mine.protocol &&
             (theirs.host_ip.empty() || mine.host_ip.empty() || theirs.host_ip == mine.host_ip))
-          return conflict("host port {}/{} is already published by container {}", mine.host_port, mine.protocol,
-                          f.substr(0, 12));
+          return conflict("host port {}/{} is already published by container {}", mine.host_port,
+                          mine.protocol, f.substr(0, 12));
   }
   return {};
 }
@@ -288,8 +297,9 @@ Result<ContainerNetwork> NetworkManager::attach(const AttachRequest& req) {
   ContainerNetwork cn{.mode = req.mode, .joined = req.joined, .ports = req.ports};
   if (req.mode == NetworkMode::host || req.mode == NetworkMode::container) {
     if (!req.ports.empty())
-      return invalid_argument("ports cannot be published with network mode {}: the container has no network of its own",
-                              to_string(req.mode));
+      return invalid_argument(
+          "ports cannot be published with network mode {}: the container has no network of its own",
+          to_string(req.mode));
     cn.netns = req.join_netns;
     ZL_TRY(make_dirs(netns_dir_, 0700));
     ZL_TRY(save_record(id, cn));
@@ -303,7 +313,8 @@ Result<ContainerNetwork> NetworkManager::attach(const AttachRequest& req) {
     std::vector<std::string> names = req.networks.empty() ? std::vector<std::string>{""} : req.networks;
     for (const auto& name : names) {
       ZL_TRY_ASSIGN(auto n, resolve_network(name));
-      if (std::none_of(nets.begin(), nets.end(), [&](const auto& x) { return x.name == n.name; })) nets.push_back(n);
+      if (std::none_of(nets.begin(), nets.end(), [&](const auto& x) { return x.name == n.name; }))
+        nets.push_back(n);
     }
   }
   ZL_TRY(make_dirs(netns_dir_, 0700));
@@ -330,12 +341,7 @@ Result<ContainerNetwork> NetworkManager::attach(const AttachRequest& req) {
     fs::remove(record_path(id), ec);
   };
 
-  CniRuntimeArgs lo_args{.container_id = cni_container_id(id), .netns = cn.netns, .ifname = "lo"};
-  json lo = {{"cniVersion", kCniVersion}, {"name", "zlayer-loopback"}, {"plugins", json::array({{{"type", "loopback"}}})}};
-  if (auto r = cni_.add(lo, lo_args); !r) {
-    undo();
-    return tl::unexpected(r.error().wrap("bring up lo of container " + req.container_name));
-  }
+  // (lo is up already: NetNs::create brings it up.)
 
   for (size_t i = 0; i < cn.endpoints.size(); ++i) {
     NetworkEndpoint& ep = cn.endpoints[i];
@@ -344,7 +350,8 @@ Result<ContainerNetwork> NetworkManager::attach(const AttachRequest& req) {
     auto fail = [&](Error e) {
       lock.reset();  // undo takes it again
       undo();
-      return tl::unexpected(std::move(e).wrap(fmt::format("connect container {} to network {}", req.container_name, n.name)));
+      return tl::unexpected(
+          std::move(e).wrap(fmt::format("connect container {} to network {}", req.container_name, n.name)));
     };
     auto locked = store_.lock(n.name);
     if (!locked) return fail(locked.error());
@@ -364,8 +371,11 @@ Result<ContainerNetwork> NetworkManager::attach(const AttachRequest& req) {
     ep.gateway = ip->gateway;
     if (const CniInterface* itf = result->container_interface()) ep.mac = itf->mac;
     if (fresh_bridge) {
-      if (auto st = ensure_isolation(n.bridge, cfg_.bridge_prefix.substr(0, 2) + "+", n.name); !st) return fail(st.error());
+      if (auto st = ensure_isolation(n.bridge, cfg_.bridge_prefix.substr(0, 2) + "+", n.name); !st)
+        return fail(st.error());
     }
+    // Checked on every attach (3 iptables -C): a bridge made by an older zlayer lacks them.
+    if (auto st = ensure_network_egress(n.bridge, n.subnet.str(), n.name); !st) return fail(st.error());
     ep.dns_names = req.dns_names;
     auto records = store_.load_dns(n.name);
     if (!records) return fail(records.error());
@@ -400,11 +410,13 @@ Status NetworkManager::detach_record(const std::string& id, ContainerNetwork& cn
       if (auto n = store_.load(ep.network)) prefix = n->subnet.prefix;
       prev = synthesized_result(ep.ifname, cn.netns, addr, prefix);
     }
-    CniRuntimeArgs args{.container_id = cni_container_id(id), .netns = mounted ? cn.netns : "", .ifname = ep.ifname};
+    CniRuntimeArgs args{
+        .container_id = cni_container_id(id), .netns = mounted ? cn.netns : "", .ifname = ep.ifname};
     if (ep.runtime_config.is_object()) args.runtime_config = ep.runtime_config;
     if (!ep.cni_config.is_null()) {
       if (auto st = cni_.del(ep.cni_config, args, prev); !st && !first)
-        first = st.error().wrap(fmt::format("disconnect container {} from network {}", id.substr(0, 12), ep.network));
+        first = st.error().wrap(
+            fmt::format("disconnect container {} from network {}", id.substr(0, 12), ep.network));
     }
     if (lock && !ep.address.empty()) {
       if (auto records = store_.load_dns(ep.network)) {
@@ -416,7 +428,8 @@ Status NetworkManager::detach_record(const std::string& id, ContainerNetwork& cn
   if (first) return tl::unexpected(*first);
   // Without its namespace the bridge plugin cannot find the addresses whose masquerade rules
   // it made: those go by their tag.
-  if (!mounted && !cn.endpoints.empty()) ZL_TRY(remove_tagged_rules(fmt::format("id: \"{}\"", cni_container_id(id))));
+  if (!mounted && !cn.endpoints.empty())
+    ZL_TRY(remove_tagged_rules(fmt::format("id: \"{}\"", cni_container_id(id))));
   if (!cn.netns.empty()) ZL_TRY(remove_netns(cn.netns));
   return {};
 }
@@ -451,8 +464,11 @@ std::vector<NetworkManager::Reservation> NetworkManager::reservations() const {
       if (auto nl = text->find('\n'); nl != std::string::npos) ifname = text->substr(nl + 1);
       while (!ifname.empty() && (ifname.back() == '\n' || ifname.back() == '\r')) ifname.pop_back();
       if (!owner.starts_with("zlayer-")) continue;
-      out.push_back({.network = n.name, .owner = owner.substr(7), .address = f,
-                     .ifname = ifname.empty() ? "eth0" : ifname, .file = e.path()});
+      out.push_back({.network = n.name,
+                     .owner = owner.substr(7),
+                     .address = f,
+                     .ifname = ifname.empty() ? "eth0" : ifname,
+                     .file = e.path()});
     }
   }
   return out;
@@ -490,7 +506,9 @@ Result<int> NetworkManager::reap(const std::function<bool(const std::string& id)
       for (const auto& r : by_owner[id]) {
         auto n = store_.load(r.network);
         if (!n) continue;
-        NetworkEndpoint ep{.network = r.network, .ifname = r.ifname, .address = r.address,
+        NetworkEndpoint ep{.network = r.network,
+                           .ifname = r.ifname,
+                           .address = r.address,
                            .prefix_len = n->subnet.prefix,
                            .cni_config = cni_config(*n, r.ifname == "eth0", true)};
         ep.cni_result = synthesized_result(r.ifname, rec.netns, r.address, n->subnet.prefix);

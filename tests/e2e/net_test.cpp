@@ -233,7 +233,10 @@ TEST_F(Net, RemovalLeavesNothingBehindAndAddressesAreKept) {
 
 TEST_F(Net, LeftoversOfACrashAreReaped) {
   // A container whose zlayer "crashed" mid-way: its process and record are gone, its network is not.
-  auto created = zlayer({"create", "--name", "lost", "busybox:1.0", "sleep", "600"});
+  // (A published port, so that there are per-container rules too: portmap's, tagged with its id.)
+  auto port = free_port();
+  ASSERT_TRUE(port);
+  auto created = zlayer({"create", "--name", "lost", "-p", std::to_string(*port) + ":80", "busybox:1.0", "sleep", "600"});
   ASSERT_EQ(created.exit_code, 0) << created.err;
   json c = inspect("lost");
   std::string id = c["Id"], ip = c["NetworkSettings"]["IPAddress"];
