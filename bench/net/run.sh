@@ -43,6 +43,8 @@ cleanup() {
   ip link del zlb0 2>/dev/null  # the default network stays with its root: its bridge and rules go by hand
   iptables -t mangle -D ZLAYER-ISOLATION -i zlb0 -m comment --comment "zlayer network zlayer" -j ZLAYER-ISO-zlb0 2>/dev/null
   iptables -t mangle -F ZLAYER-ISO-zlb0 2>/dev/null && iptables -t mangle -X ZLAYER-ISO-zlb0 2>/dev/null
+  for dir in -i -o; do iptables -D FORWARD "$dir" zlb0 -m comment --comment "zlayer network zlayer" -j ACCEPT 2>/dev/null; done
+  iptables -t nat -D POSTROUTING -s 10.250.0.0/24 ! -o zlb0 -m comment --comment "zlayer network zlayer" -j MASQUERADE 2>/dev/null
   grep -F " $work" /proc/self/mounts | awk '{print $2}' | sort -r | while read -r m; do umount "$m" 2>/dev/null || umount -l "$m"; done
   rm -rf "$work"
 }
