@@ -1,7 +1,7 @@
 // Container commands: run, create, start, ps, logs, exec, stop, kill, restart, rm, inspect,
 // stats, wait, pause, unpause — docker's CLI where it can be.
-#include <fmt/format.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -9,8 +9,8 @@
 #include <thread>
 
 #include "cli/commands.h"
-#include "cli/daemon_client.h"
 #include "cli/container_flags.h"
+#include "cli/daemon_client.h"
 #include "cli/format.h"
 #include "image/puller.h"
 #include "image/reference.h"
@@ -24,11 +24,14 @@ namespace {
 using json = nlohmann::json;
 
 int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
-std::string ago_ns(int64_t t) { return time_ago(t / 1000000000); }
+std::string ago_ns(int64_t t) {
+  return time_ago(t / 1000000000);
+}
 
 std::string duration_words(int64_t ns) {
   int64_t s = ns / 1000000000;
@@ -42,12 +45,16 @@ std::string duration_words(int64_t ns) {
 // docker ps's STATUS column.
 std::string status_text(const ContainerInfo& c) {
   switch (c.status) {
-    case ContainerStatus::created: return "Created";
-    case ContainerStatus::running: return "Up " + duration_words(now_ns() - c.started_at);
-    case ContainerStatus::paused: return "Up " + duration_words(now_ns() - c.started_at) + " (Paused)";
+    case ContainerStatus::created:
+      return "Created";
+    case ContainerStatus::running:
+      return "Up " + duration_words(now_ns() - c.started_at);
+    case ContainerStatus::paused:
+      return "Up " + duration_words(now_ns() - c.started_at) + " (Paused)";
     case ContainerStatus::exited:
       return fmt::format("Exited ({}) {}", c.exit ? c.exit->exit_code : -1, ago_ns(c.finished_at));
-    case ContainerStatus::unknown: return "Unknown";
+    case ContainerStatus::unknown:
+      return "Unknown";
   }
   return "Unknown";
 }
@@ -190,7 +197,8 @@ Result<int> run(Context& ctx, const ContainerFlags& f, bool detach, bool remove)
 }
 
 // Runs `action` for each named container, printing the name on success like docker.
-Result<int> for_each(const std::vector<std::string>& refs, const std::function<Status(const std::string&)>& action) {
+Result<int> for_each(const std::vector<std::string>& refs,
+                     const std::function<Status(const std::string&)>& action) {
   int failures = 0;
   for (const auto& r : refs) {
     if (auto st = action(r); !st) {
@@ -239,13 +247,20 @@ Result<int> ps(Context& ctx, const PsArgs& a) {
   if (a.format == "json") {
     json out = json::array();
     for (const auto& c : list)
-      out.push_back({{"Id", c.id}, {"Name", c.name}, {"Image", c.image}, {"Command", c.command},
-                     {"State", to_string(c.status)}, {"Status", status_text(c)}, {"Created", c.created_at / 1000000000},
-                     {"Pid", c.pid}, {"ExitCode", c.exit ? c.exit->exit_code : 0}});
+      out.push_back({{"Id", c.id},
+                     {"Name", c.name},
+                     {"Image", c.image},
+                     {"Command", c.command},
+                     {"State", to_string(c.status)},
+                     {"Status", status_text(c)},
+                     {"Created", c.created_at / 1000000000},
+                     {"Pid", c.pid},
+                     {"ExitCode", c.exit ? c.exit->exit_code : 0}});
     std::cout << out.dump(2) << "\n";
     return 0;
   }
-  if (!a.format.empty()) return invalid_argument("unknown --format \"{}\": only \"json\" is supported", a.format);
+  if (!a.format.empty())
+    return invalid_argument("unknown --format \"{}\": only \"json\" is supported", a.format);
   Table t({"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"});
   for (const auto& c : list) {
     std::string cmd;
@@ -257,43 +272,6 @@ Result<int> ps(Context& ctx, const PsArgs& a) {
   }
   std::cout << t.str();
   return 0;
-}
-
-// docker's NetworkSettings: each network's address, gateway and MAC, and the published ports.
-json network_settings(const ContainerInfo& c) {
-  json networks = json::object();
-  json ports = json::object();
-  json out = {{"IPAddress", ""}, {"IPPrefixLen", 0}, {"Gateway", ""}, {"MacAddress", ""}};
-  if (c.network) {
-    const net::ContainerNetwork& n = *c.network;
-    for (const auto& ep : n.endpoints) {
-      networks[ep.network] = {{"NetworkID", ep.network_id},
-                              {"IPAddress", ep.address},
-                              {"IPPrefixLen", ep.prefix_len},
-                              {"Gateway", ep.gateway},
-                              {"MacAddress", ep.mac},
-                              {"Aliases", ep.dns_names},
-                              {"EndpointInterface", ep.ifname}};
-    }
-    if (!n.endpoints.empty()) {
-      const auto& primary = n.endpoints.front();
-      out["IPAddress"] = primary.address;
-      out["IPPrefixLen"] = primary.prefix_len;
-      out["Gateway"] = primary.gateway;
-      out["MacAddress"] = primary.mac;
-    }
-    if (n.mode != net::NetworkMode::bridge) networks[std::string(to_string(n.mode))] = json::object();
-    for (const auto& p : n.ports) {
-      auto& bindings = ports[fmt::format("{}/{}", p.container_port, p.protocol)];
-      if (bindings.is_null()) bindings = json::array();
-      bindings.push_back({{"HostIp", p.host_ip.empty() ? "0.0.0.0" : p.host_ip}, {"HostPort", std::to_string(p.host_port)}});
-    }
-    out["SandboxKey"] = n.netns;
-    out["NetworkMode"] = c.spec.network_mode.empty() ? "bridge" : c.spec.network_mode;
-  }
-  out["Networks"] = networks;
-  out["Ports"] = ports;
-  return out;
 }
 
 json inspect_json(const ContainerInfo& c, const VolumeStore& volumes) {
@@ -323,21 +301,22 @@ json inspect_json(const ContainerInfo& c, const VolumeStore& volumes) {
                       {"Destination", m.target},
                       {"RW", !m.read_only}});
   }
-  return {{"Id", c.id},
-          {"Name", c.name},
-          {"Created", rfc3339(c.created_at)},
-          {"Path", c.command.empty() ? "" : c.command[0]},
-          {"Args", c.command.size() > 1 ? json(std::vector<std::string>(c.command.begin() + 1, c.command.end()))
-                                        : json::array()},
-          {"State", state},
-          {"Image", c.image_id},
-          {"ImageName", c.image},
-          {"Config", to_json(c.spec)},
-          {"Mounts", mounts},
-          {"NetworkSettings", network_settings(c)},
-          {"GraphDriver", {{"Name", "overlay"}, {"Data", {{"MergedDir", c.rootfs.string()}}}}},
-          {"CgroupsPath", c.cgroups_path},
-          {"OciRuntime", c.oci_runtime}};
+  return {
+      {"Id", c.id},
+      {"Name", c.name},
+      {"Created", rfc3339(c.created_at)},
+      {"Path", c.command.empty() ? "" : c.command[0]},
+      {"Args", c.command.size() > 1 ? json(std::vector<std::string>(c.command.begin() + 1, c.command.end()))
+                                    : json::array()},
+      {"State", state},
+      {"Image", c.image_id},
+      {"ImageName", c.image},
+      {"Config", to_json(c.spec)},
+      {"Mounts", mounts},
+      {"NetworkSettings", docker_network_settings(c)},
+      {"GraphDriver", {{"Name", "overlay"}, {"Data", {{"MergedDir", c.rootfs.string()}}}}},
+      {"CgroupsPath", c.cgroups_path},
+      {"OciRuntime", c.oci_runtime}};
 }
 
 Result<int> inspect(Context& ctx, const std::vector<std::string>& refs) {
@@ -455,8 +434,11 @@ Result<int> stats(Context& ctx, std::vector<std::string> refs, bool no_stream) {
                                                   static_cast<double>(g.memory_limit_bytes)
                                             : 0;
       t.add({c->id.substr(0, 12), c->name, fmt::format("{:.2f}%", cpu),
-             human_size(g.memory_usage_bytes) + " / " + human_size(g.memory_limit_bytes), fmt::format("{:.2f}%", mem_pct),
-             human_size(s->net_rx_bytes) + " / " + human_size(s->net_tx_bytes), human_size(g.blkio_read_bytes) + " / " + human_size(g.blkio_write_bytes), std::to_string(g.pids_current)});
+             human_size(g.memory_usage_bytes) + " / " + human_size(g.memory_limit_bytes),
+             fmt::format("{:.2f}%", mem_pct),
+             human_size(s->net_rx_bytes) + " / " + human_size(s->net_tx_bytes),
+             human_size(g.blkio_read_bytes) + " / " + human_size(g.blkio_write_bytes),
+             std::to_string(g.pids_current)});
     }
     if (no_stream && round == 0) {
       // One sample needs a second reading to show CPU %: take it after a short interval.
@@ -494,7 +476,9 @@ void add_container_commands(CLI::App& app, Context& ctx) {
     return 0;
   }));
 
-  auto names = [](CLI::App* cmd, std::vector<std::string>& v) { cmd->add_option("container", v)->required(); };
+  auto names = [](CLI::App* cmd, std::vector<std::string>& v) {
+    cmd->add_option("container", v)->required();
+  };
 
   auto start_args = std::make_shared<StartArgs>();
   auto* st = app.add_subcommand("start", "Start containers");
@@ -520,7 +504,8 @@ void add_container_commands(CLI::App& app, Context& ctx) {
     ZL_TRY_ASSIGN(LinuxRuntime * rt, ctx.runtime());
     ZL_TRY_ASSIGN(auto info, rt->inspect_container(attach_args->first));
     if (info.status != ContainerStatus::running && info.status != ContainerStatus::paused)
-      return conflict("cannot attach to container {}: it is not running ({})", info.name, to_string(info.status));
+      return conflict("cannot attach to container {}: it is not running ({})", info.name,
+                      to_string(info.status));
     AttachIo io;
     if (attach_args->second) io.in_fd = -1;
     auto forward = std::make_optional<SignalForwarder>(*rt, info.id);
@@ -573,7 +558,8 @@ void add_container_commands(CLI::App& app, Context& ctx) {
     return for_each(stop_args->first, [rt, t](const std::string& n) { return rt->stop_container(n, t); });
   }));
 
-  auto restart_args = std::make_shared<std::pair<std::vector<std::string>, int>>(std::vector<std::string>{}, -1);
+  auto restart_args =
+      std::make_shared<std::pair<std::vector<std::string>, int>>(std::vector<std::string>{}, -1);
   auto* rs = app.add_subcommand("restart", "Restart containers");
   names(rs, restart_args->first);
   rs->add_option("-t,--time", restart_args->second, "Seconds to wait before SIGKILL");
@@ -587,14 +573,16 @@ void add_container_commands(CLI::App& app, Context& ctx) {
     });
   }));
 
-  auto kill_args = std::make_shared<std::pair<std::vector<std::string>, std::string>>(std::vector<std::string>{}, "KILL");
+  auto kill_args =
+      std::make_shared<std::pair<std::vector<std::string>, std::string>>(std::vector<std::string>{}, "KILL");
   auto* k = app.add_subcommand("kill", "Send a signal to containers");
   names(k, kill_args->first);
   k->add_option("-s,--signal", kill_args->second, "Signal name or number")->capture_default_str();
   k->callback(run([&ctx, kill_args]() -> Result<int> {
     ZL_TRY_ASSIGN(LinuxRuntime * rt, ctx.runtime());
-    return for_each(kill_args->first,
-                    [rt, kill_args](const std::string& n) { return rt->kill_container(n, kill_args->second); });
+    return for_each(kill_args->first, [rt, kill_args](const std::string& n) {
+      return rt->kill_container(n, kill_args->second);
+    });
   }));
 
   auto rm_args = std::make_shared<RmArgs>();

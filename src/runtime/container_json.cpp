@@ -18,10 +18,14 @@ json mount_to_json(const Mount& m) {
 Result<Mount> mount_from_json(const json& j) {
   Mount m;
   std::string type = j.at("type").get<std::string>();
-  if (type == "bind") m.type = Mount::Type::bind;
-  else if (type == "volume") m.type = Mount::Type::volume;
-  else if (type == "tmpfs") m.type = Mount::Type::tmpfs;
-  else return invalid_argument("unknown mount type \"{}\"", type);
+  if (type == "bind")
+    m.type = Mount::Type::bind;
+  else if (type == "volume")
+    m.type = Mount::Type::volume;
+  else if (type == "tmpfs")
+    m.type = Mount::Type::tmpfs;
+  else
+    return invalid_argument("unknown mount type \"{}\"", type);
   m.source = j.value("source", "");
   m.target = j.at("target").get<std::string>();
   m.read_only = j.value("read_only", false);
@@ -42,13 +46,25 @@ void get_opt(const json& j, const char* key, std::optional<T>& v) {
 }  // namespace
 
 json to_json(const ContainerSpec& s) {
-  json j = {{"name", s.name},       {"image", s.image},         {"cmd", s.cmd},
-            {"env", s.env},         {"workdir", s.workdir},     {"user", s.user},
-            {"tty", s.tty},         {"open_stdin", s.open_stdin}, {"hostname", s.hostname},
-            {"stop_signal", s.stop_signal}, {"cap_add", s.cap_add}, {"cap_drop", s.cap_drop},
-            {"privileged", s.privileged}, {"read_only_rootfs", s.read_only_rootfs},
-            {"no_new_privileges", s.no_new_privileges}, {"seccomp_profile", s.seccomp_profile},
-            {"sysctls", s.sysctls}, {"labels", s.labels}, {"auto_remove", s.auto_remove}};
+  json j = {{"name", s.name},
+            {"image", s.image},
+            {"cmd", s.cmd},
+            {"env", s.env},
+            {"workdir", s.workdir},
+            {"user", s.user},
+            {"tty", s.tty},
+            {"open_stdin", s.open_stdin},
+            {"hostname", s.hostname},
+            {"stop_signal", s.stop_signal},
+            {"cap_add", s.cap_add},
+            {"cap_drop", s.cap_drop},
+            {"privileged", s.privileged},
+            {"read_only_rootfs", s.read_only_rootfs},
+            {"no_new_privileges", s.no_new_privileges},
+            {"seccomp_profile", s.seccomp_profile},
+            {"sysctls", s.sysctls},
+            {"labels", s.labels},
+            {"auto_remove", s.auto_remove}};
   put_opt(j, "entrypoint", s.entrypoint);
   put_opt(j, "stop_timeout", s.stop_timeout);
   json r = json::object();
@@ -60,10 +76,12 @@ json to_json(const ContainerSpec& s) {
   put_opt(r, "pids_limit", s.resources.pids_limit);
   j["resources"] = r;
   j["ulimits"] = json::array();
-  for (const auto& u : s.ulimits) j["ulimits"].push_back({{"name", u.name}, {"soft", u.soft}, {"hard", u.hard}});
+  for (const auto& u : s.ulimits)
+    j["ulimits"].push_back({{"name", u.name}, {"soft", u.soft}, {"hard", u.hard}});
   j["devices"] = json::array();
   for (const auto& d : s.devices)
-    j["devices"].push_back({{"host_path", d.host_path}, {"container_path", d.container_path}, {"permissions", d.permissions}});
+    j["devices"].push_back(
+        {{"host_path", d.host_path}, {"container_path", d.container_path}, {"permissions", d.permissions}});
   j["mounts"] = json::array();
   for (const auto& m : s.mounts) j["mounts"].push_back(mount_to_json(m));
   j["network_mode"] = s.network_mode;
@@ -111,7 +129,8 @@ Result<ContainerSpec> container_spec_from_json(const json& j) {
     s.labels = j.value("labels", std::map<std::string, std::string>{});
     s.auto_remove = j.value("auto_remove", false);
     for (const auto& u : j.value("ulimits", json::array()))
-      s.ulimits.push_back({u.at("name").get<std::string>(), u.at("soft").get<uint64_t>(), u.at("hard").get<uint64_t>()});
+      s.ulimits.push_back(
+          {u.at("name").get<std::string>(), u.at("soft").get<uint64_t>(), u.at("hard").get<uint64_t>()});
     for (const auto& d : j.value("devices", json::array()))
       s.devices.push_back({d.at("host_path").get<std::string>(), d.value("container_path", ""),
                            d.value("permissions", "rwm")});
@@ -133,10 +152,14 @@ Result<ContainerSpec> container_spec_from_json(const json& j) {
 
 std::string_view to_string(ExitInfo::Reason r) {
   switch (r) {
-    case ExitInfo::Reason::exited: return "exited";
-    case ExitInfo::Reason::signal: return "signal";
-    case ExitInfo::Reason::oom_killed: return "oom_killed";
-    case ExitInfo::Reason::runtime_error: return "runtime_error";
+    case ExitInfo::Reason::exited:
+      return "exited";
+    case ExitInfo::Reason::signal:
+      return "signal";
+    case ExitInfo::Reason::oom_killed:
+      return "oom_killed";
+    case ExitInfo::Reason::runtime_error:
+      return "runtime_error";
   }
   return "unknown";
 }
@@ -154,11 +177,16 @@ Result<ExitInfo> exit_info_from_json(const json& j) {
     ExitInfo e;
     e.exit_code = j.at("exit_code").get<int>();
     std::string reason = j.at("reason").get<std::string>();
-    if (reason == "exited") e.reason = ExitInfo::Reason::exited;
-    else if (reason == "signal") e.reason = ExitInfo::Reason::signal;
-    else if (reason == "oom_killed") e.reason = ExitInfo::Reason::oom_killed;
-    else if (reason == "runtime_error") e.reason = ExitInfo::Reason::runtime_error;
-    else return invalid_argument("unknown exit reason \"{}\"", reason);
+    if (reason == "exited")
+      e.reason = ExitInfo::Reason::exited;
+    else if (reason == "signal")
+      e.reason = ExitInfo::Reason::signal;
+    else if (reason == "oom_killed")
+      e.reason = ExitInfo::Reason::oom_killed;
+    else if (reason == "runtime_error")
+      e.reason = ExitInfo::Reason::runtime_error;
+    else
+      return invalid_argument("unknown exit reason \"{}\"", reason);
     e.signal = j.value("signal", 0);
     e.finished_at_unix_nano = j.value("finished_at", int64_t{0});
     e.message = j.value("message", "");
@@ -166,6 +194,41 @@ Result<ExitInfo> exit_info_from_json(const json& j) {
   } catch (const json::exception& ex) {
     return invalid_argument("exit info: {}", ex.what());
   }
+}
+
+nlohmann::json docker_network_settings(const ContainerInfo& c) {
+  nlohmann::json networks = nlohmann::json::object();
+  nlohmann::json ports = nlohmann::json::object();
+  nlohmann::json out = {{"IPAddress", ""}, {"IPPrefixLen", 0}, {"Gateway", ""}, {"MacAddress", ""}};
+  if (c.network) {
+    const net::ContainerNetwork& n = *c.network;
+    for (const auto& ep : n.endpoints) {
+      networks[ep.network] = {{"NetworkID", ep.network_id},    {"IPAddress", ep.address},
+                              {"IPPrefixLen", ep.prefix_len},  {"Gateway", ep.gateway},
+                              {"MacAddress", ep.mac},          {"Aliases", ep.dns_names},
+                              {"EndpointInterface", ep.ifname}};
+    }
+    if (!n.endpoints.empty()) {
+      const auto& primary = n.endpoints.front();
+      out["IPAddress"] = primary.address;
+      out["IPPrefixLen"] = primary.prefix_len;
+      out["Gateway"] = primary.gateway;
+      out["MacAddress"] = primary.mac;
+    }
+    if (n.mode != net::NetworkMode::bridge)
+      networks[std::string(to_string(n.mode))] = nlohmann::json::object();
+    for (const auto& p : n.ports) {
+      auto& bindings = ports[fmt::format("{}/{}", p.container_port, p.protocol)];
+      if (bindings.is_null()) bindings = nlohmann::json::array();
+      bindings.push_back(
+          {{"HostIp", p.host_ip.empty() ? "0.0.0.0" : p.host_ip}, {"HostPort", std::to_string(p.host_port)}});
+    }
+    out["SandboxKey"] = n.netns;
+    out["NetworkMode"] = c.spec.network_mode.empty() ? "bridge" : c.spec.network_mode;
+  }
+  out["Networks"] = networks;
+  out["Ports"] = ports;
+  return out;
 }
 
 }  // namespace zl

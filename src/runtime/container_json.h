@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runtime/container.h"
 #include "runtime/container_spec.h"
 #include "runtime/linux/conmon_runtime.h"
 
@@ -15,5 +16,9 @@ Result<ContainerSpec> container_spec_from_json(const nlohmann::json& j);
 std::string_view to_string(ExitInfo::Reason r);
 nlohmann::json to_json(const ExitInfo& e);
 Result<ExitInfo> exit_info_from_json(const nlohmann::json& j);
+
+// docker's NetworkSettings of a container (for `inspect` and the Docker API): each network's
+// address, gateway and MAC, and the published ports.
+nlohmann::json docker_network_settings(const ContainerInfo& c);
 
 }  // namespace zl

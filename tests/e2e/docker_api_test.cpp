@@ -197,3 +197,36 @@ TEST_F(DockerApi, VolumesStatsTopAndPrune) {
 
 }  // namespace
 }  // namespace zl::testing
+
+namespace zl::testing {
+namespace {
+
+TEST_F(DockerApi, PublishedPortsAndNetworkModes) {
+  auto port = free_port();
+  ASSERT_TRUE(port);
+  std::string p = std::to_string(*port);
+  auto run =
+      docker({"run", "-d", "--name", "pub", "-p", "127.0.0.1:" + p + ":8080", "busybox:1.0", "sh", "-c",
+              "mkdir -p /www && echo hello-docker > /www/index.html && exec httpd -f -p 8080 -h /www"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  auto mapped = docker({"port", "pub"});
+  EXPECT_EQ(mapped.out, "8080/tcp -> 127.0.0.1:" + p + "\n") << mapped.err;
+  auto ps = docker({"ps", "--format", "{{.Ports}}"});
+  EXPECT_NE(ps.out.find("127.0.0.1:" + p + "->8080/tcp"), std::string::npos) << ps.out;
+  auto ip = docker({"inspect", "-f", "{{.NetworkSettings.IPAddress}}", "pub"});
+  EXPECT_FALSE(ip.out.empty() || ip.out == "\n") << ip.err;
+  std::string body;
+  for (int i = 0; i < 50 && body.find("hello-docker") == std::string::npos; ++i) {
+    auto r = run_process({"curl", "-s", "--max-time", "2", "http://127.0.0.1:" + p + "/index.html"});
+    if (r) body = r->out;
+    if (body.find("hello-docker") == std::string::npos)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(body, "hello-docker\n");
+  auto none = docker({"run", "--rm", "--network", "none", "busybox:1.0", "sh", "-c", "ls /sys/class/net"});
+  EXPECT_EQ(none.out, "lo\n") << none.err;
+  EXPECT_EQ(docker({"rm", "-f", "pub"}).exit_code, 0);
+}
+
+}  // namespace
+}  // namespace zl::testing

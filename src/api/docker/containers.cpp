@@ -89,6 +89,18 @@ json mounts_json(const ContainerInfo& c) {
   return out;
 }
 
+// `docker ps`'s Ports: [{IP, PrivatePort, PublicPort, Type}].
+json ports_json(const ContainerInfo& c) {
+  json out = json::array();
+  if (!c.network) return out;
+  for (const auto& p : c.network->ports)
+    out.push_back({{"IP", p.host_ip.empty() ? "0.0.0.0" : p.host_ip},
+                   {"PrivatePort", p.container_port},
+                   {"PublicPort", p.host_port},
+                   {"Type", p.protocol}});
+  return out;
+}
+
 json summary_json(const ContainerInfo& c) {
   std::string cmd;
   for (const auto& a : c.command) cmd += (cmd.empty() ? "" : " ") + a;
@@ -98,12 +110,12 @@ json summary_json(const ContainerInfo& c) {
           {"ImageID", c.image_id},
           {"Command", cmd},
           {"Created", c.created_at / 1'000'000'000},
-          {"Ports", json::array()},
+          {"Ports", ports_json(c)},
           {"Labels", c.spec.labels},
           {"State", state_word(c.status)},
           {"Status", status_text(c)},
-          {"HostConfig", {{"NetworkMode", "default"}}},
-          {"NetworkSettings", {{"Networks", json::object()}}},
+          {"HostConfig", {{"NetworkMode", c.spec.network_mode.empty() ? "default" : c.spec.network_mode}}},
+          {"NetworkSettings", {{"Networks", docker_network_settings(c)["Networks"]}}},
           {"Mounts", mounts_json(c)}};
 }
 
@@ -143,7 +155,7 @@ json inspect_json(const ContainerInfo& c) {
                {"Memory", s.resources.memory.value_or(0)},
                {"NanoCpus", static_cast<int64_t>(s.resources.cpus.value_or(0) * 1e9)},
                {"PidsLimit", s.resources.pids_limit.value_or(0)},
-               {"NetworkMode", "default"},
+               {"NetworkMode", s.network_mode.empty() ? "default" : s.network_mode},
                {"LogConfig", {{"Type", "json-file"}, {"Config", json::object()}}},
                {"RestartPolicy", {{"Name", "no"}, {"MaximumRetryCount", 0}}}};
   std::vector<std::string> args;
@@ -164,7 +176,7 @@ json inspect_json(const ContainerInfo& c) {
           {"HostConfig", host},
           {"Config", cfg},
           {"Mounts", mounts_json(c)},
-          {"NetworkSettings", {{"Networks", json::object()}, {"Ports", json::object()}}}};
+          {"NetworkSettings", docker_network_settings(c)}};
 }
 
 template <class T>
@@ -249,6 +261,26 @@ Result<ContainerSpec> spec_from_create(const json& body, const std::string& name
       for (const auto& u : host["Ulimits"])
         s.ulimits.push_back(
             Ulimit{u.value("Name", ""), u.value("Soft", uint64_t{0}), u.value("Hard", uint64_t{0})});
+    // Networking: the mode (docker's "default" is our default network) and published ports.
+    std::string mode = value_or<std::string>(host, "NetworkMode", "");
+    if (!mode.empty() && mode != "default") s.network_mode = mode;
+    if (host.contains("PortBindings") && host["PortBindings"].is_object()) {
+      for (const auto& [key, bindings] : host["PortBindings"].items()) {
+        auto slash = key.find('/');
+        int container_port = std::stoi(key.substr(0, slash));
+        std::string proto = slash == std::string::npos ? "tcp" : key.substr(slash + 1);
+        if (!bindings.is_array()) continue;
+        for (const auto& b : bindings) {
+          std::string host_port = b.value("HostPort", "");
+          if (host_port.empty())
+            return invalid_argument("publishing {} on a random host port is not supported", key);
+          s.ports.push_back(PortMapping{.host_ip = b.value("HostIp", ""),
+                                        .host_port = static_cast<uint16_t>(std::stoi(host_port)),
+                                        .container_port = static_cast<uint16_t>(container_port),
+                                        .protocol = proto});
+        }
+      }
+    }
     for (const auto& opt : value_or<std::vector<std::string>>(host, "SecurityOpt", {})) {
       if (opt == "no-new-privileges" || opt == "no-new-privileges:true" || opt == "no-new-privileges=true")
         s.no_new_privileges = true;
@@ -259,6 +291,8 @@ Result<ContainerSpec> spec_from_create(const json& body, const std::string& name
     }
     return s;
   } catch (const json::exception& e) {
+    return invalid_argument("bad container config: {}", e.what());
+  } catch (const std::exception& e) {  // std::stoi on a port
     return invalid_argument("bad container config: {}", e.what());
   }
 }
