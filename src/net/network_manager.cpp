@@ -1,12 +1,11 @@
 #include "net/network_manager.h"
 
-#include <sys/random.h>
-
 #include <algorithm>
 #include <chrono>
 #include <map>
 #include <set>
 
+#include "common/ids.h"
 #include "common/log.h"
 #include "common/subprocess.h"
 #include "net/dns_launcher.h"
@@ -23,18 +22,6 @@ int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-std::string random_hex_id() {
-  unsigned char bytes[32];
-  size_t got = 0;
-  while (got < sizeof bytes) {
-    ssize_t n = ::getrandom(bytes + got, sizeof bytes - got, 0);
-    if (n > 0) got += static_cast<size_t>(n);
-  }
-  std::string id;
-  for (unsigned char b : bytes) id += fmt::format("{:02x}", b);
-  return id;
 }
 
 bool is_container_id(const std::string& s) {

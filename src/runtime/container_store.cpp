@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/ids.h"
 #include "runtime/container_json.h"
 
 namespace zl {
@@ -28,19 +28,7 @@ bool is_hex(const std::string& s) {
 }  // namespace
 
 std::string new_container_id() {
-  unsigned char bytes[32];
-  size_t got = 0;
-  while (got < sizeof bytes) {
-    ssize_t n = ::getrandom(bytes + got, sizeof bytes - got, 0);
-    if (n > 0) got += static_cast<size_t>(n);
-  }
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string id;
-  for (unsigned char b : bytes) {
-    id.push_back(digits[b >> 4]);
-    id.push_back(digits[b & 0xf]);
-  }
-  return id;
+  return random_hex_id();
 }
 
 Status validate_container_name(const std::string& name) {
@@ -48,7 +36,8 @@ Status validate_container_name(const std::string& name) {
   auto ok_rest = [&](char c) { return ok_first(c) || c == '_' || c == '.' || c == '-'; };
   if (name.size() < 2 || !ok_first(name[0]) || !std::all_of(name.begin() + 1, name.end(), ok_rest) ||
       name.size() > 128)
-    return invalid_argument("invalid container name \"{}\": only [a-zA-Z0-9][a-zA-Z0-9_.-]+ is allowed", name);
+    return invalid_argument("invalid container name \"{}\": only [a-zA-Z0-9][a-zA-Z0-9_.-]+ is allowed",
+                            name);
   return {};
 }
 
@@ -100,14 +89,16 @@ Result<std::string> ContainerStore::resolve(const std::string& ref) const {
     for (const auto& id : all)
       if (id.starts_with(ref)) hits.push_back(id);
     if (hits.size() == 1) return hits[0];
-    if (hits.size() > 1) return invalid_argument("container id prefix \"{}\" is ambiguous ({} matches)", ref, hits.size());
+    if (hits.size() > 1)
+      return invalid_argument("container id prefix \"{}\" is ambiguous ({} matches)", ref, hits.size());
   }
   return not_found("no such container: {}", ref);
 }
 
 Result<ContainerRecord> ContainerStore::load(const std::string& id) const {
   auto text = read_file(dir_ / id / "container.json");
-  if (!text && text.error().kind == ErrorKind::not_found) return not_found("no such container: {}", id.substr(0, 12));
+  if (!text && text.error().kind == ErrorKind::not_found)
+    return not_found("no such container: {}", id.substr(0, 12));
   if (!text) return tl::unexpected(text.error());
   try {
     json j = json::parse(*text);
@@ -164,7 +155,8 @@ Result<ContainerRunState> ContainerStore::load_state(const std::string& id) cons
 }
 
 Status ContainerStore::save_state(const std::string& id, const ContainerRunState& st) const {
-  json j = {{"started_at", st.started_at}, {"finished_at", st.finished_at}, {"restart_count", st.restart_count}};
+  json j = {
+      {"started_at", st.started_at}, {"finished_at", st.finished_at}, {"restart_count", st.restart_count}};
   j["exit"] = st.exit ? to_json(*st.exit) : json(nullptr);
   return write_file_atomic(dir_ / id / "state.json", j.dump(2), 0600);
 }
@@ -204,7 +196,8 @@ bool ContainerStore::interrupted_create(const std::string& id, int min_age_s) co
 Result<FileLock> ContainerStore::lock(const std::string& id) const {
   auto lock = FileLock::acquire(dir_ / id / "lock");
   // Another command may have removed the container while we waited for it.
-  if ((!lock && lock.error().kind == ErrorKind::not_found) || (lock && !fs::exists(dir_ / id / "container.json")))
+  if ((!lock && lock.error().kind == ErrorKind::not_found) ||
+      (lock && !fs::exists(dir_ / id / "container.json")))
     return not_found("no such container: {}", id.substr(0, 12));
   return lock;
 }

@@ -3,7 +3,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
@@ -15,6 +14,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "common/ids.h"
 #include "common/log.h"
 
 namespace zl {
@@ -245,19 +245,7 @@ Status validate_volume_name(const std::string& name) {
 }
 
 std::string new_volume_name() {
-  unsigned char bytes[32];
-  size_t got = 0;
-  while (got < sizeof bytes) {
-    ssize_t n = ::getrandom(bytes + got, sizeof bytes - got, 0);
-    if (n > 0) got += static_cast<size_t>(n);
-  }
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string name;
-  for (unsigned char b : bytes) {
-    name.push_back(digits[b >> 4]);
-    name.push_back(digits[b & 0xf]);
-  }
-  return name;
+  return random_hex_id();
 }
 
 VolumeStore::VolumeStore(fs::path volumes_dir) : dir_(std::move(volumes_dir)) {}

@@ -1,0 +1,23 @@
+#include "common/ids.h"
+
+#include <sys/random.h>
+
+namespace zl {
+
+std::string random_hex_id() {
+  unsigned char bytes[32];
+  size_t got = 0;
+  while (got < sizeof bytes) {
+    ssize_t n = ::getrandom(bytes + got, sizeof bytes - got, 0);
+    if (n > 0) got += static_cast<size_t>(n);
+  }
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string id;
+  for (unsigned char b : bytes) {
+    id.push_back(digits[b >> 4]);
+    id.push_back(digits[b & 0xf]);
+  }
+  return id;
+}
+
+}  // namespace zl
