@@ -6,21 +6,13 @@
 
 #include "cli/commands.h"
 #include "cli/format.h"
+#include "net/network_json.h"
 
 namespace zl::cli {
 
 namespace {
 
 using json = nlohmann::json;
-
-std::string created_at(int64_t ns) {
-  std::time_t secs = ns / 1000000000;
-  std::tm tm{};
-  ::gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 // The names of containers by id ("" when one is gone meanwhile).
 std::string container_name(LinuxRuntime& rt, const std::string& id) {
@@ -29,31 +21,7 @@ std::string container_name(LinuxRuntime& rt, const std::string& id) {
 }
 
 Result<json> network_json(LinuxRuntime& rt, net::NetworkManager& nm, const net::NetworkRecord& n) {
-  json containers = json::object();
-  ZL_TRY_ASSIGN(auto users, nm.network_users(n.name));
-  for (const auto& id : users) {
-    auto rec = nm.load(id);
-    if (!rec || !*rec) continue;
-    for (const auto& ep : (*rec)->endpoints) {
-      if (ep.network != n.name) continue;
-      containers[id] = {{"Name", container_name(rt, id)},
-                        {"IPv4Address", fmt::format("{}/{}", ep.address, ep.prefix_len)},
-                        {"MacAddress", ep.mac},
-                        {"EndpointInterface", ep.ifname}};
-    }
-  }
-  return json{{"Name", n.name},
-              {"Id", n.id},
-              {"Created", created_at(n.created_at)},
-              {"Scope", "local"},
-              {"Driver", n.driver},
-              {"IPAM",
-               {{"Driver", "host-local"},
-                {"Config", json::array({{{"Subnet", n.subnet.str()}, {"Gateway", net::format_ipv4(n.gateway)}}})}}},
-              {"Options", {{"bridge", n.bridge}}},
-              {"Default", n.is_default},
-              {"Containers", containers},
-              {"Labels", json::object()}};
+  return net::docker_network_json(nm, n, [&rt](const std::string& id) { return container_name(rt, id); });
 }
 
 struct LsArgs {
@@ -78,7 +46,8 @@ Result<int> ls(Context& ctx, const LsArgs& a) {
     std::cout << out.dump(2) << "\n";
     return 0;
   }
-  if (!a.format.empty()) return invalid_argument("unknown --format \"{}\": only \"json\" is supported", a.format);
+  if (!a.format.empty())
+    return invalid_argument("unknown --format \"{}\": only \"json\" is supported", a.format);
   Table t({"NETWORK ID", "NAME", "DRIVER", "SUBNET", "BRIDGE"});
   for (const auto& n : nets) t.add({n.id.substr(0, 12), n.name, n.driver, n.subnet.str(), n.bridge});
   std::cout << t.str();
@@ -113,8 +82,8 @@ Status remove(LinuxRuntime& rt, net::NetworkManager& nm, const std::string& ref)
       std::string name = container_name(rt, id);
       names += (names.empty() ? "" : ", ") + (name.empty() ? id.substr(0, 12) : name);
     }
-    return conflict("network {} is in use by container{} {}: remove {} first", n.name, users.size() == 1 ? "" : "s",
-                    names, users.size() == 1 ? "it" : "them");
+    return conflict("network {} is in use by container{} {}: remove {} first", n.name,
+                    users.size() == 1 ? "" : "s", names, users.size() == 1 ? "it" : "them");
   }
   return nm.remove_network(n.name);
 }
@@ -129,10 +98,12 @@ void add_network_commands(CLI::App& app, Context& ctx) {
   auto driver = std::make_shared<std::string>("bridge");
   auto* c = network->add_subcommand("create", "Create a bridge network");
   c->add_option("name", create_args->first, "Network name")->required();
-  c->add_option("--subnet", create_args->second, "Subnet in CIDR form (default: the next free /24 of the cluster range)");
+  c->add_option("--subnet", create_args->second,
+                "Subnet in CIDR form (default: the next free /24 of the cluster range)");
   c->add_option("-d,--driver", *driver, "Only bridge")->capture_default_str();
   c->callback(run([&ctx, create_args, driver]() -> Result<int> {
-    if (*driver != "bridge") return unsupported("network driver \"{}\" is not supported: only \"bridge\" is", *driver);
+    if (*driver != "bridge")
+      return unsupported("network driver \"{}\" is not supported: only \"bridge\" is", *driver);
     ZL_TRY_ASSIGN(LinuxRuntime * rt, ctx.runtime());
     ZL_TRY_ASSIGN(net::NetworkManager * nm, rt->network());
     ZL_TRY_ASSIGN(auto n, nm->create_network(create_args->first, create_args->second));

@@ -230,3 +230,32 @@ TEST_F(DockerApi, PublishedPortsAndNetworkModes) {
 
 }  // namespace
 }  // namespace zl::testing
+
+namespace zl::testing {
+namespace {
+
+TEST_F(DockerApi, UserNetworksWithNames) {
+  auto created = docker({"network", "create", "--subnet", "10.200.77.0/24", "dockernet"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  auto ls = docker({"network", "ls", "--format", "{{.Name}} {{.Driver}}"});
+  EXPECT_NE(ls.out.find("dockernet bridge"), std::string::npos) << ls.out;
+  ASSERT_EQ(docker({"run", "-d", "--name", "db", "--network", "dockernet", "busybox:1.0", "sleep", "1000"})
+                .exit_code,
+            0);
+  auto lookup =
+      docker({"run", "--rm", "--network", "dockernet", "busybox:1.0", "sh", "-c", "ping -c1 -W2 db"});
+  EXPECT_EQ(lookup.exit_code, 0) << lookup.out << lookup.err;
+  EXPECT_NE(lookup.out.find("10.200.77."), std::string::npos) << lookup.out;
+  auto subnet = docker({"network", "inspect", "-f", "{{(index .IPAM.Config 0).Subnet}}", "dockernet"});
+  EXPECT_EQ(subnet.out, "10.200.77.0/24\n") << subnet.err;
+  auto busy = docker({"network", "rm", "dockernet"});
+  EXPECT_NE(busy.exit_code, 0);
+  EXPECT_NE(busy.err.find("in use"), std::string::npos) << busy.err;
+  ASSERT_EQ(docker({"rm", "-f", "db"}).exit_code, 0);
+  EXPECT_EQ(docker({"network", "rm", "dockernet"}).exit_code, 0);
+  auto gone = docker({"network", "inspect", "dockernet"});
+  EXPECT_NE(gone.exit_code, 0);
+}
+
+}  // namespace
+}  // namespace zl::testing

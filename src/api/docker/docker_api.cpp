@@ -139,6 +139,7 @@ Router make_docker_router(DockerApiDeps deps) {
   docker::add_container_routes(r, d);
   docker::add_exec_routes(r, d);
   docker::add_volume_routes(r, d);
+  docker::add_network_routes(r, d);
   return r;
 }
 
