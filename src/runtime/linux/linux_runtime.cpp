@@ -639,6 +639,7 @@ Result<ContainerInfo> LinuxRuntime::inspect_container(const std::string& ref) {
 }
 
 Result<std::vector<ContainerInfo>> LinuxRuntime::list_containers() {
+  reap_interrupted_creates();  // `ps` and the daemon's every pass clear what a crash left
   ZL_TRY_ASSIGN(auto ids, containers_.ids());
   std::vector<ContainerInfo> out;
   for (const auto& id : ids) {

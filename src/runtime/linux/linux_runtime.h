@@ -79,7 +79,8 @@ class LinuxRuntime : public Runtime {
   net::NetworkManager& net_manager();
   // Does the container exist, or is it being created (its lock held)? For the reaper.
   bool container_present(const std::string& id) const;
-  // Removes what creates that crashed left (ContainerStore::interrupted_create), before each create.
+  // Removes what creates that crashed left (ContainerStore::interrupted_create), before each
+  // create and each list.
   void reap_interrupted_creates();
   // How the spec asks the container `id` to be connected (container:<x> resolved to x's namespace).
   Result<net::AttachRequest> network_request(const ContainerSpec& spec, const std::string& id);
