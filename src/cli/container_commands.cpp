@@ -12,6 +12,7 @@
 #include "cli/container_flags.h"
 #include "cli/daemon_client.h"
 #include "cli/format.h"
+#include "common/time_format.h"
 #include "image/puller.h"
 #include "image/reference.h"
 #include "net/port_spec.h"
@@ -57,16 +58,6 @@ std::string status_text(const ContainerInfo& c) {
       return "Unknown";
   }
   return "Unknown";
-}
-
-std::string rfc3339(int64_t ns) {
-  if (ns <= 0) return "0001-01-01T00:00:00Z";
-  std::time_t secs = ns / 1000000000;
-  std::tm tm{};
-  ::gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  return fmt::format("{}.{:09d}Z", buf, ns % 1000000000);
 }
 
 // Makes sure the image is in the store (pulling by policy) and returns its normalized name.
@@ -282,8 +273,8 @@ json inspect_json(const ContainerInfo& c, const VolumeStore& volumes) {
                 {"Pid", c.pid},
                 {"ExitCode", c.exit ? c.exit->exit_code : 0},
                 {"Error", c.exit ? c.exit->message : ""},
-                {"StartedAt", rfc3339(c.started_at)},
-                {"FinishedAt", rfc3339(c.finished_at)}};
+                {"StartedAt", rfc3339_nano(c.started_at)},
+                {"FinishedAt", rfc3339_nano(c.finished_at)}};
   if (c.exit) state["Exit"] = to_json(*c.exit);
   json mounts = json::array();
   for (const auto& m : c.spec.mounts) {
@@ -304,7 +295,7 @@ json inspect_json(const ContainerInfo& c, const VolumeStore& volumes) {
   return {
       {"Id", c.id},
       {"Name", c.name},
-      {"Created", rfc3339(c.created_at)},
+      {"Created", rfc3339_nano(c.created_at)},
       {"Path", c.command.empty() ? "" : c.command[0]},
       {"Args", c.command.size() > 1 ? json(std::vector<std::string>(c.command.begin() + 1, c.command.end()))
                                     : json::array()},
@@ -381,7 +372,7 @@ Result<int> logs(Context& ctx, const LogsArgs& a) {
     return service_logs(ctx, a.container, a.follow, a.timestamps, q.tail);
   ZL_TRY(rt->container_logs(a.container, q, [&](const LogEntry& e) -> Status {
     auto& os = e.stream == LogEntry::Stream::stderr_stream ? std::cerr : std::cout;
-    if (a.timestamps) os << rfc3339(e.time_unix_nano) << " ";
+    if (a.timestamps) os << rfc3339_nano(e.time_unix_nano) << " ";
     os << e.text << std::flush;
     return {};
   }));

@@ -1,11 +1,11 @@
 // Volume commands: volume create, ls, inspect, rm, prune — docker's CLI for the local driver.
 #include <fmt/format.h>
 
-#include <ctime>
 #include <iostream>
 
 #include "cli/commands.h"
 #include "cli/format.h"
+#include "common/time_format.h"
 
 namespace zl::cli {
 
@@ -13,21 +13,11 @@ namespace {
 
 using json = nlohmann::json;
 
-// docker's CreatedAt: RFC 3339 to the second.
-std::string created_at(int64_t ns) {
-  std::time_t secs = ns / 1000000000;
-  std::tm tm{};
-  ::gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 json volume_json(const VolumeInfo& v) {
   return {{"Name", v.name},
           {"Driver", v.driver},
           {"Mountpoint", v.mountpoint.string()},
-          {"CreatedAt", created_at(v.created_at)},
+          {"CreatedAt", rfc3339_seconds(v.created_at)},
           {"Labels", v.labels},
           {"Options", v.options},
           {"Scope", "local"}};

@@ -1,26 +1,11 @@
 #include "net/network_json.h"
 
-#include <ctime>
-
+#include "common/time_format.h"
 #include "net/ipv4.h"
 
 namespace zl::net {
 
 using nlohmann::json;
-
-namespace {
-
-// docker's Created: RFC 3339 to the second.
-std::string created_at(int64_t ns) {
-  std::time_t secs = ns / 1000000000;
-  std::tm tm{};
-  ::gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-}  // namespace
 
 Result<json> docker_network_json(NetworkManager& nm, const NetworkRecord& n,
                                  const std::function<std::string(const std::string&)>& container_name) {
@@ -40,7 +25,7 @@ Result<json> docker_network_json(NetworkManager& nm, const NetworkRecord& n,
   return json{
       {"Name", n.name},
       {"Id", n.id},
-      {"Created", created_at(n.created_at)},
+      {"Created", rfc3339_seconds(n.created_at)},
       {"Scope", "local"},
       {"Driver", n.driver},
       {"EnableIPv6", false},

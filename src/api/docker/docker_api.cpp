@@ -3,9 +3,9 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include <ctime>
 #include <thread>
 
+#include "common/time_format.h"
 #include "image/reference.h"
 
 namespace zl::api {
@@ -23,13 +23,7 @@ void send_error(Responder& res, const Error& e) {
 }
 
 std::string rfc3339(int64_t unix_nano) {
-  if (unix_nano <= 0) return "0001-01-01T00:00:00Z";
-  std::time_t secs = unix_nano / 1'000'000'000;
-  std::tm tm{};
-  ::gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  return fmt::format("{}.{:09d}Z", buf, unix_nano % 1'000'000'000);
+  return rfc3339_nano(unix_nano);
 }
 
 std::string familiar_image(const std::string& reference) {
@@ -67,15 +61,6 @@ Router make_docker_router(DockerApiDeps deps) {
   r.add("GET", "/version", [](Request&, Responder& res) {
     utsname u{};
     ::uname(&u);
-    json v = {{"Version", ZLAYER_VERSION},
-              {"ApiVersion", kDockerApiVersion},
-              {"MinAPIVersion", kDockerMinApiVersion},
-              {"GitCommit", "zlayer"},
-              {"GoVersion", "none (C++20)"},
-              {"Os", "linux"},
-              {"Arch", "amd64"},
-              {"KernelVersion", u.release},
-              {"BuildTime", ""}};
     json details = {{"ApiVersion", kDockerApiVersion},
                     {"MinAPIVersion", kDockerMinApiVersion},
                     {"GitCommit", "zlayer"},
@@ -83,8 +68,10 @@ Router make_docker_router(DockerApiDeps deps) {
                     {"Os", "linux"},
                     {"Arch", "amd64"},
                     {"KernelVersion", u.release},
-                    {"BuildTime", ""},
-                    {"Experimental", "false"}};
+                    {"BuildTime", ""}};
+    json v = details;  // the engine's fields, and the same again as its component's details
+    v["Version"] = ZLAYER_VERSION;
+    details["Experimental"] = "false";
     v["Components"] = json::array({{{"Name", "Engine"}, {"Version", ZLAYER_VERSION}, {"Details", details}}});
     docker::send_json(res, 200, v);
   });
