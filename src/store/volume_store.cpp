@@ -61,7 +61,8 @@ class TreeCopier {
   TreeCopier(int dst_root, std::string volume) : dst_root_(dst_root), volume_(std::move(volume)) {}
 
   Status copy_dir(int src, int dst, const std::string& rel) {
-    ZL_TRY_ASSIGN(auto names, dir_names(src, fmt::format("read {}", shown(rel))));
+    ZL_TRY_ASSIGN(auto names, dir_names(src, fmt::format("copy image content into volume {}: read {}",
+                                                         volume_, shown(rel))));
     for (const auto& name : names) {
       std::string child = rel.empty() ? name : rel + "/" + name;
       ZL_TRY(copy_entry(src, dst, name, child));
@@ -404,13 +405,15 @@ Result<bool> VolumeStore::copy_up_locked(const std::string& name, const fs::path
     return errno_error(errno, fmt::format("open {} in the image to copy it into volume {}", path, name));
   }
   struct stat st {};
-  if (::fstat(src.get(), &st) != 0) return errno_error(errno, "stat " + path);
+  if (::fstat(src.get(), &st) != 0) {
+    return errno_error(errno, fmt::format("stat {} in the image to copy it into volume {}", path, name));
+  }
 
   EmptyOnFailure guard(data);
   TreeCopier copier(dst.get(), name);
   ZL_TRY(copier.copy_dir(src.get(), dst.get(), ""));
   ZL_TRY(copier.copy_attrs(src.get(), dst.get(), st, ""));
-  ZL_TRY(fsync_dir(data));
+  if (auto synced = fsync_dir(data); !synced) return tl::unexpected(synced.error().wrap("volume " + name));
   guard.commit();
   spdlog::debug("volume={} copied up from {}", name, path);
   return true;
