@@ -1,9 +1,11 @@
 // libcurl easy handles wrapped in RAII, pooled per client; headers are collected per response
-// so that after a redirect only the final response's headers remain.
+// so that after a redirect only the final response's headers remain. libcurl is loaded on the
+// first request (common/curl_lib.h).
 #include "common/http_client.h"
 
-#include <curl/curl.h>
 #include <strings.h>
+
+#include "common/curl_lib.h"
 
 #include <mutex>
 
@@ -11,18 +13,15 @@ namespace zl {
 
 namespace {
 
-void global_init() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
 struct SlistDeleter {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+  const CurlLib* api;
+  void operator()(curl_slist* l) const { api->slist_free_all(l); }
 };
 using Slist = std::unique_ptr<curl_slist, SlistDeleter>;
 
 // What the curl callbacks write into during one transfer.
 struct Transfer {
+  const CurlLib* api = nullptr;
   CURL* curl = nullptr;
   const HttpRequest* req = nullptr;
   HttpResponse* resp = nullptr;
@@ -30,7 +29,7 @@ struct Transfer {
 
   long current_status() const {
     long code = 0;
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+    api->easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
     return code;
   }
 };
@@ -72,9 +71,11 @@ size_t on_body(char* data, size_t size, size_t n, void* user) {
 
 struct HttpClient::Handle {
   struct Deleter {
-    void operator()(CURL* c) const { curl_easy_cleanup(c); }
+    const CurlLib* api;
+    void operator()(CURL* c) const { api->easy_cleanup(c); }
   };
-  std::unique_ptr<CURL, Deleter> curl{curl_easy_init()};
+  explicit Handle(const CurlLib* api) : curl(api->easy_init(), Deleter{api}) {}
+  std::unique_ptr<CURL, Deleter> curl;
 };
 
 std::optional<std::string> HttpResponse::header(std::string_view name) const {
@@ -85,22 +86,20 @@ std::optional<std::string> HttpResponse::header(std::string_view name) const {
   return std::nullopt;
 }
 
-HttpClient::HttpClient(std::string user_agent) : user_agent_(std::move(user_agent)) {
-  global_init();
-}
+HttpClient::HttpClient(std::string user_agent) : user_agent_(std::move(user_agent)) {}
 HttpClient::~HttpClient() = default;
 
-std::unique_ptr<HttpClient::Handle> HttpClient::acquire() {
+std::unique_ptr<HttpClient::Handle> HttpClient::acquire(const CurlLib* api) {
   {
     std::lock_guard lock(mu_);
     if (!idle_.empty()) {
       auto h = std::move(idle_.back());
       idle_.pop_back();
-      curl_easy_reset(h->curl.get());
+      api->easy_reset(h->curl.get());
       return h;
     }
   }
-  return std::make_unique<Handle>();
+  return std::make_unique<Handle>(api);
 }
 
 void HttpClient::release(std::unique_ptr<Handle> h) {
@@ -109,60 +108,61 @@ void HttpClient::release(std::unique_ptr<Handle> h) {
 }
 
 Result<HttpResponse> HttpClient::perform(const HttpRequest& req) {
-  auto handle = acquire();
+  ZL_TRY_ASSIGN(const CurlLib* api, curl_lib());
+  auto handle = acquire(api);
   CURL* c = handle->curl.get();
   if (!c) return internal("cannot create a curl handle");
 
   HttpResponse resp;
-  Transfer t{c, &req, &resp, std::nullopt};
-  Slist headers;
+  Transfer t{api, c, &req, &resp, std::nullopt};
+  Slist headers(nullptr, SlistDeleter{api});
   for (const auto& [k, v] : req.headers) {
     std::string line = v.empty() ? k + ";" : k + ": " + v;
-    curl_slist* l = curl_slist_append(headers.get(), line.c_str());
+    curl_slist* l = api->slist_append(headers.get(), line.c_str());
     if (!l) return internal("out of memory building HTTP headers");
     (void)headers.release();
     headers.reset(l);
   }
 
-  curl_easy_setopt(c, CURLOPT_URL, req.url.c_str());
-  curl_easy_setopt(c, CURLOPT_USERAGENT, user_agent_.c_str());
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, req.follow_redirects ? 1L : 0L);
-  curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(req.connect_timeout.count()));
-  curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, static_cast<long>(req.stall_timeout.count()));
-  curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");  // compressed transfer of manifests/JSON is fine
-  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
+  api->easy_setopt(c, CURLOPT_URL, req.url.c_str());
+  api->easy_setopt(c, CURLOPT_USERAGENT, user_agent_.c_str());
+  api->easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
+  api->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  api->easy_setopt(c, CURLOPT_FOLLOWLOCATION, req.follow_redirects ? 1L : 0L);
+  api->easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
+  api->easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  api->easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  api->easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(req.connect_timeout.count()));
+  api->easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  api->easy_setopt(c, CURLOPT_LOW_SPEED_TIME, static_cast<long>(req.stall_timeout.count()));
+  api->easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");  // compressed transfer of manifests/JSON is fine
+  api->easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+  api->easy_setopt(c, CURLOPT_HEADERDATA, &t);
+  api->easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+  api->easy_setopt(c, CURLOPT_WRITEDATA, &t);
   if (req.method == "HEAD") {
-    curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    api->easy_setopt(c, CURLOPT_NOBODY, 1L);
   } else if (req.method != "GET") {
     if (req.method == "POST" || !req.body.empty()) {
-      curl_easy_setopt(c, CURLOPT_POST, 1L);
-      curl_easy_setopt(c, CURLOPT_POSTFIELDS, req.body.c_str());
-      curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
+      api->easy_setopt(c, CURLOPT_POST, 1L);
+      api->easy_setopt(c, CURLOPT_POSTFIELDS, req.body.c_str());
+      api->easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
     }
-    if (req.method != "POST") curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+    if (req.method != "POST") api->easy_setopt(c, CURLOPT_CUSTOMREQUEST, req.method.c_str());
   }
   char errbuf[CURL_ERROR_SIZE] = {};
-  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, req.unix_socket.empty() ? nullptr : req.unix_socket.c_str());
+  api->easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+  api->easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, req.unix_socket.empty() ? nullptr : req.unix_socket.c_str());
 
-  CURLcode rc = curl_easy_perform(c);
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp.status);
-  if (char* url = nullptr; curl_easy_getinfo(c, CURLINFO_EFFECTIVE_URL, &url) == CURLE_OK && url)
+  CURLcode rc = api->easy_perform(c);
+  api->easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp.status);
+  if (char* url = nullptr; api->easy_getinfo(c, CURLINFO_EFFECTIVE_URL, &url) == CURLE_OK && url)
     resp.effective_url = url;
   release(std::move(handle));
 
   if (t.sink_error) return tl::unexpected(std::move(*t.sink_error));
   if (rc != CURLE_OK) {
-    std::string detail = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+    std::string detail = errbuf[0] ? errbuf : api->easy_strerror(rc);
     return unavailable("{} {}: {}", req.method, req.url, detail);
   }
   return resp;

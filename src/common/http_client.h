@@ -16,6 +16,8 @@
 
 namespace zl {
 
+struct CurlLib;
+
 using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
 
 struct HttpRequest {
@@ -60,7 +62,7 @@ class HttpClient {
 
  private:
   struct Handle;
-  std::unique_ptr<Handle> acquire();
+  std::unique_ptr<Handle> acquire(const CurlLib* api);
   void release(std::unique_ptr<Handle> h);
 
   std::string user_agent_;
