@@ -2,6 +2,8 @@
 
 #include <sys/random.h>
 
+#include "common/fs.h"
+
 namespace zl {
 
 std::string random_hex_id() {
@@ -17,6 +19,14 @@ std::string random_hex_id() {
     id.push_back(digits[b >> 4]);
     id.push_back(digits[b & 0xf]);
   }
+  return id;
+}
+
+std::string boot_id() {
+  auto text = read_file("/proc/sys/kernel/random/boot_id");
+  if (!text) return "";
+  std::string id = *text;
+  while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
   return id;
 }
 

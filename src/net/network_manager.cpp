@@ -1,5 +1,7 @@
 #include "net/network_manager.h"
 
+#include <net/if.h>
+
 #include <algorithm>
 #include <chrono>
 #include <map>
@@ -31,6 +33,22 @@ bool is_container_id(const std::string& s) {
 bool link_exists(const std::string& name) {
   std::error_code ec;
   return fs::exists(fs::path("/sys/class/net") / name, ec);
+}
+
+// True when a bridge plugin of the container's made masquerade rules for its address (ipMasq,
+// as zlayer's first networks did): its DEL finds them only through the namespace.
+bool masquerades_per_container(const ContainerNetwork& cn) {
+  for (const auto& ep : cn.endpoints) {
+    if (!ep.cni_config.is_object()) continue;
+    for (const auto& plugin : ep.cni_config.value("plugins", json::array()))
+      if (plugin.value("type", "") == "bridge" && plugin.value("ipMasq", false)) return true;
+  }
+  return false;
+}
+
+// Who a network's egress rules were last checked for: this boot, this instance of the bridge.
+std::string egress_stamp(const std::string& bridge) {
+  return fmt::format("{} {}\n", boot_id(), ::if_nametoindex(bridge.c_str()));
 }
 
 json port_mappings_json(const std::vector<PortMapping>& ports) {
@@ -280,8 +298,14 @@ Status NetworkManager::check_ports_free(const std::string& id, const std::vector
 }
 
 Result<ContainerNetwork> NetworkManager::attach(const AttachRequest& req) {
+  ZL_TRY_ASSIGN(auto pending, begin_attach(req));
+  return finish_attach(pending);
+}
+
+Result<PendingAttach> NetworkManager::begin_attach(const AttachRequest& req) {
   const std::string& id = req.container_id;
-  ContainerNetwork cn{.mode = req.mode, .joined = req.joined, .ports = req.ports};
+  PendingAttach p{.req = req, .cn = {.mode = req.mode, .joined = req.joined, .ports = req.ports}};
+  ContainerNetwork& cn = p.cn;
   if (req.mode == NetworkMode::host || req.mode == NetworkMode::container) {
     if (!req.ports.empty())
       return invalid_argument(
@@ -290,12 +314,12 @@ Result<ContainerNetwork> NetworkManager::attach(const AttachRequest& req) {
     cn.netns = req.join_netns;
     ZL_TRY(make_dirs(netns_dir_, 0700));
     ZL_TRY(save_record(id, cn));
-    return cn;
+    return p;
   }
   if (req.mode == NetworkMode::none && !req.ports.empty())
     return invalid_argument("ports cannot be published with network mode none");
 
-  std::vector<NetworkRecord> nets;
+  std::vector<NetworkRecord>& nets = p.nets;
   if (req.mode == NetworkMode::bridge) {
     std::vector<std::string> names = req.networks.empty() ? std::vector<std::string>{""} : req.networks;
     for (const auto& name : names) {
@@ -308,7 +332,9 @@ Result<ContainerNetwork> NetworkManager::attach(const AttachRequest& req) {
   ZL_TRY(check_ports_free(id, req.ports));
   ZL_TRY_ASSIGN(NetNs ns, NetNs::create(netns_path(id)));
   cn.netns = ns.path().string();
+  p.ns.emplace(std::move(ns));
   for (size_t i = 0; i < nets.size(); ++i) {
+    p.bridges_ready = p.bridges_ready && link_exists(nets[i].bridge);
     NetworkEndpoint ep{.network = nets[i].name,
                        .network_id = nets[i].id,
                        .ifname = "eth" + std::to_string(i),
@@ -319,6 +345,15 @@ Result<ContainerNetwork> NetworkManager::attach(const AttachRequest& req) {
   }
   // Recorded before any plugin runs, so a crash from here on leaves a record to reap by.
   ZL_TRY(save_record(id, cn));
+  return p;
+}
+
+Result<ContainerNetwork> NetworkManager::finish_attach(PendingAttach& p) {
+  if (!p.ns) return p.cn;  // host or container: nothing to connect
+  const AttachRequest& req = p.req;
+  const std::string& id = req.container_id;
+  ContainerNetwork& cn = p.cn;
+  const std::vector<NetworkRecord>& nets = p.nets;
   size_t added = 0;
   auto undo = [&] {
     ContainerNetwork partial = cn;
@@ -361,8 +396,14 @@ Result<ContainerNetwork> NetworkManager::attach(const AttachRequest& req) {
       if (auto st = ensure_isolation(n.bridge, cfg_.bridge_prefix.substr(0, 2) + "+", n.name); !st)
         return fail(st.error());
     }
-    // Checked on every attach (3 iptables -C): a bridge made by an older zlayer lacks them.
-    if (auto st = ensure_network_egress(n.bridge, n.subnet.str(), n.name); !st) return fail(st.error());
+    // Checked once per bridge and boot (3 iptables -C; a bridge made by an older zlayer lacks
+    // them), not on every attach.
+    fs::path stamp_file = store_.network_dir(n.name) / "egress.stamp";
+    std::string stamp = egress_stamp(n.bridge);
+    if (fresh_bridge || read_file(stamp_file).value_or("") != stamp) {
+      if (auto st = ensure_network_egress(n.bridge, n.subnet.str(), n.name); !st) return fail(st.error());
+      if (auto st = write_file_atomic(stamp_file, stamp, 0644, Sync::atomic); !st) return fail(st.error());
+    }
     ep.dns_names = req.dns_names;
     auto records = store_.load_dns(n.name);
     if (!records) return fail(records.error());
@@ -373,13 +414,22 @@ Result<ContainerNetwork> NetworkManager::attach(const AttachRequest& req) {
     undo();
     return tl::unexpected(st.error());
   }
-  ns.release();
+  p.ns->release();
   return cn;
 }
 
 Status NetworkManager::detach_record(const std::string& id, ContainerNetwork& cn, bool reaping) {
   if (cn.mode == NetworkMode::host || cn.mode == NetworkMode::container) return {};
-  bool mounted = !cn.netns.empty() && netns_mounted(cn.netns);
+  bool had_netns = !cn.netns.empty() && netns_mounted(cn.netns);
+  bool mounted = had_netns;
+  // The namespace goes first: with it go the container's ends of the veths, and the kernel
+  // deletes the pairs in the background (deleting a veth directly waits ~30 ms for RCU). The
+  // plugins then release addresses, ports and rules without a namespace, as CNI allows for DEL.
+  // (When reaping, the plugins still get it: they clean up best with it.)
+  if (mounted && !reaping && !masquerades_per_container(cn)) {
+    ZL_TRY(remove_netns(cn.netns));
+    mounted = false;
+  }
   std::optional<Error> first;
   std::vector<Reservation> reserved;
   if (reaping) reserved = reservations();
@@ -415,7 +465,7 @@ Status NetworkManager::detach_record(const std::string& id, ContainerNetwork& cn
   if (first) return tl::unexpected(*first);
   // Without its namespace the bridge plugin cannot find the addresses whose masquerade rules
   // it made: those go by their tag.
-  if (!mounted && !cn.endpoints.empty())
+  if (!had_netns && !cn.endpoints.empty())
     ZL_TRY(remove_tagged_rules(fmt::format("id: \"{}\"", cni_container_id(id))));
   if (!cn.netns.empty()) ZL_TRY(remove_netns(cn.netns));
   return {};

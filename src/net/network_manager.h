@@ -15,6 +15,7 @@
 #include "common/error.h"
 #include "net/attachment.h"
 #include "net/cni.h"
+#include "net/netns.h"
 #include "net/network_store.h"
 
 namespace zl::net {
@@ -33,6 +34,19 @@ struct AttachRequest {
   std::vector<PortMapping> ports;     // published on the first network
   std::vector<std::string> dns_names;  // its names on each of its networks
   std::string join_netns, joined;     // container: the namespace to share and whose it is
+};
+
+// An attach in two steps, so that the plugins (a few process starts) can run while the OCI
+// runtime creates the container in the namespace: begin_attach makes the namespace and the
+// record, finish_attach connects it. The container must not start before finish_attach is done.
+struct PendingAttach {
+  AttachRequest req;
+  ContainerNetwork cn;
+  std::vector<NetworkRecord> nets;  // one endpoint on each
+  std::optional<NetNs> ns;          // ours until finish_attach succeeds
+  // Every bridge exists already, so finish_attach makes none (a new bridge gets its gateway
+  // address, and the network its DNS server, only when its first container connects).
+  bool bridges_ready = true;
 };
 
 class NetworkManager {
@@ -59,6 +73,9 @@ class NetworkManager {
 
   // Connects a container as asked and records it; on failure nothing of it is left.
   Result<ContainerNetwork> attach(const AttachRequest& req);
+  // attach in two steps (PendingAttach). On failure of either nothing of it is left.
+  Result<PendingAttach> begin_attach(const AttachRequest& req);
+  Result<ContainerNetwork> finish_attach(PendingAttach& pending);
   // Undoes attach (CNI DEL in reverse, records, namespace). No record: nothing to do. When a
   // plugin fails, the record and namespace stay for a later reap, and the error is returned.
   Status detach(const std::string& container_id);

@@ -220,6 +220,9 @@ TEST_F(Net, RemovalLeavesNothingBehindAndAddressesAreKept) {
   EXPECT_NE(sh("web", "ip -o -4 addr show eth0").second.find(ip + "/24"), std::string::npos);
 
   ASSERT_EQ(zlayer({"rm", "-f", "web"}).exit_code, 0);
+  // The veth pair goes with the namespace, which the kernel tears down in the background.
+  for (int i = 0; i < 100 && !host_lines({"ip", "-o", "link"}, peer + ": ").empty(); ++i)
+    std::this_thread::sleep_for(20ms);
   EXPECT_TRUE(host_lines({"ip", "-o", "link"}, peer + ": ").empty()) << "veth left";
   EXPECT_TRUE(host_lines({"iptables-save"}, tag).empty()) << "rules left";
   EXPECT_FALSE(fs::exists(ipam_dir() / ip)) << "address reservation left";

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <future>
 #include <sstream>
 #include <thread>
 
@@ -73,20 +74,38 @@ Sync bundle_sync(const ContainerSpec& spec) { return spec.auto_remove ? Sync::at
 // With an address of its own, /etc/hosts maps it to the host name and the container's name.
 // With a network DNS server (`nameserver`), resolv.conf points at it, so service and container
 // names resolve (it forwards the rest to the host's resolvers); otherwise it is the host's.
-Status write_etc_files(const ContainerPaths& paths, const std::string& hostname, const std::string& name,
-                       const std::string& address, const std::string& nameserver, Sync sync) {
-  ZL_TRY(write_file_atomic(paths.dir / "hostname", hostname + "\n", 0644, sync));
+std::string hosts_file(const std::string& hostname, const std::string& name, const std::string& address) {
   std::string own = address.empty() ? fmt::format("127.0.1.1\t{}\n", hostname)
                     : hostname == name ? fmt::format("{}\t{}\n", address, hostname)
                                        : fmt::format("{}\t{} {}\n", address, hostname, name);
-  ZL_TRY(write_file_atomic(paths.dir / "hosts",
-                           "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n" + own, 0644, sync));
+  return "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n" + own;
+}
+
+Status write_etc_files(const ContainerPaths& paths, const std::string& hostname, const std::string& name,
+                       const std::string& address, const std::string& nameserver, Sync sync) {
+  ZL_TRY(write_file_atomic(paths.dir / "hostname", hostname + "\n", 0644, sync));
+  ZL_TRY(write_file_atomic(paths.dir / "hosts", hosts_file(hostname, name, address), 0644, sync));
   if (!nameserver.empty())
     return write_file_atomic(paths.dir / "resolv.conf",
                              fmt::format("nameserver {}\nsearch service.local\noptions ndots:1\n", nameserver), 0644,
                              sync);
   auto resolv = read_file("/etc/resolv.conf");
   return write_file_atomic(paths.dir / "resolv.conf", resolv ? *resolv : std::string(), 0644, sync);
+}
+
+// Rewrites a file that a created container has bind-mounted already: in place, since the
+// mount holds the inode (a rename would leave the container the old file). Used before the
+// container starts, so nothing in it reads the file half-written.
+Status rewrite_mounted_file(const fs::path& path, std::string_view data) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd) return errno_error(errno, "rewrite " + path.string());
+  while (!data.empty()) {
+    ssize_t n = ::write(fd.get(), data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return errno_error(errno, "rewrite " + path.string());
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return {};
 }
 
 // The address of the DNS server of a container's primary network (started when needed), or ""
@@ -450,18 +469,30 @@ Result<ContainerInfo> LinuxRuntime::create_container(const ContainerSpec& spec_i
   }
 
   // The network: its own namespace (or a shared one), an address on each network, ports.
+  // When the bridges exist already, the plugins run while conmon and the OCI runtime create
+  // the container in the namespace (it starts only when both are done), and /etc/hosts gets
+  // the address then; a network's first container connects first (its bridge comes up, the
+  // DNS server binds on the bridge's address).
   ZL_TRY_ASSIGN(auto request, network_request(spec, id));
   ZL_TRY_ASSIGN(net::NetworkManager * network_manager, network());
-  ZL_TRY_ASSIGN(auto connected, network_manager->attach(request));
+  ZL_TRY_ASSIGN(auto pending, network_manager->begin_attach(request));
   nm = network_manager;
-  NetworkNamespace netns{.mode = NetworkNamespace::Mode::join, .path = connected.netns};
-  if (connected.mode == net::NetworkMode::host) netns = NetworkNamespace{.mode = NetworkNamespace::Mode::host};
-  std::string address = connected.endpoints.empty() ? "" : connected.endpoints.front().address;
+  std::optional<net::ContainerNetwork> connected;
+  if (!pending.bridges_ready || pending.nets.empty()) {
+    ZL_TRY_ASSIGN(connected, network_manager->finish_attach(pending));
+  }
+  const net::ContainerNetwork& cn = connected ? *connected : pending.cn;  // no addresses yet
+  NetworkNamespace netns{.mode = NetworkNamespace::Mode::join, .path = cn.netns};
+  if (cn.mode == net::NetworkMode::host) netns = NetworkNamespace{.mode = NetworkNamespace::Mode::host};
 
   std::string hostname = spec.hostname.empty() ? id.substr(0, 12) : spec.hostname;
-  if (connected.mode == net::NetworkMode::host && spec.hostname.empty()) hostname = HostInfo::probe().hostname;
-  ZL_TRY(write_etc_files(paths, hostname, spec.name, address, network_dns(*network_manager, connected),
+  if (cn.mode == net::NetworkMode::host && spec.hostname.empty()) hostname = HostInfo::probe().hostname;
+  auto address_of = [](const net::ContainerNetwork& c) { return c.endpoints.empty() ? "" : c.endpoints.front().address; };
+  ZL_TRY(write_etc_files(paths, hostname, spec.name, address_of(cn), network_dns(*network_manager, cn),
                          bundle_sync(spec)));
+  std::future<Result<net::ContainerNetwork>> connecting;  // declared after `guard`: joined before undo
+  if (!connected)
+    connecting = std::async(std::launch::async, [&] { return network_manager->finish_attach(pending); });
   BundleInputs in{.spec = spec,
                   .image_config = image.config,
                   .rootfs = rootfs,
@@ -488,8 +519,13 @@ Result<ContainerInfo> LinuxRuntime::create_container(const ContainerSpec& spec_i
                       .lower_dirs = lowers};
   ZL_TRY(containers_.save(rec));
   volumes_lock.reset();
-  ZL_TRY(d->create(id, paths, create_options(spec)));
-  created = true;
+  auto made = d->create(id, paths, create_options(spec));
+  created = made.has_value();
+  if (connecting.valid()) {
+    ZL_TRY_ASSIGN(connected, connecting.get());
+    ZL_TRY(rewrite_mounted_file(paths.dir / "hosts", hosts_file(hostname, spec.name, address_of(*connected))));
+  }
+  ZL_TRY(made);
   done = true;
   spdlog::debug("container={} created_ms={}", id.substr(0, 12), ms_since(t0));
   return info(id);
@@ -599,10 +635,14 @@ Status LinuxRuntime::teardown(const std::string& id, const std::string& name) {
   auto t0 = std::chrono::steady_clock::now();
   ZL_TRY_ASSIGN(ConmonRuntime * d, driver());
   ContainerPaths paths = containers_.paths(id);
-  ZL_TRY(d->remove(id, paths, true));
-  // A plugin that fails leaves the namespace and record for the reaper: the removal goes on.
   ZL_TRY_ASSIGN(net::NetworkManager * nm, network());
-  if (auto st = nm->detach(id); !st) spdlog::warn("container {}: {}", name, st.error().message);
+  // The network goes (CNI DEL: a few process starts) while the runtime deletes the container;
+  // the process has exited, nothing uses the namespace. A plugin that fails leaves the
+  // namespace and record for the reaper: the removal goes on.
+  auto disconnecting = std::async(std::launch::async, [nm, &id] { return nm->detach(id); });
+  auto removed = d->remove(id, paths, true);
+  if (auto st = disconnecting.get(); !st) spdlog::warn("container {}: {}", name, st.error().message);
+  ZL_TRY(removed);
   ZL_TRY(unmount_overlay(paths.bundle() / "rootfs"));
   ZL_TRY(containers_.discard(id));
   containers_.release_name(name, id);

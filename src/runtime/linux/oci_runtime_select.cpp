@@ -8,6 +8,7 @@
 #include <atomic>
 #include <nlohmann/json.hpp>
 
+#include "common/ids.h"
 #include "runtime/linux/conmon_runtime.h"
 #include "runtime/linux/runtime_message.h"
 
@@ -30,10 +31,7 @@ struct Verdict {
 std::string fingerprint(const std::string& path) {
   struct stat st {};
   ::stat(path.c_str(), &st);
-  auto boot = read_file("/proc/sys/kernel/random/boot_id");
-  std::string boot_id = boot ? *boot : "";
-  while (!boot_id.empty() && boot_id.back() == '\n') boot_id.pop_back();
-  return fmt::format("{}.{}:{}:{}", st.st_mtim.tv_sec, st.st_mtim.tv_nsec, st.st_size, boot_id);
+  return fmt::format("{}.{}:{}:{}", st.st_mtim.tv_sec, st.st_mtim.tv_nsec, st.st_size, boot_id());
 }
 
 // The least a runtime needs to `create`: an empty rootfs, with a /probe file because runc checks
