@@ -4,14 +4,12 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <future>
-#include <thread>
 
 #include "common/fs.h"
+#include "net/netns.h"
 
 namespace zl {
 
@@ -24,22 +22,9 @@ int remaining_ms(Clock::time_point deadline) {
   return left > 0 ? static_cast<int>(left) : 0;
 }
 
-// Runs `fn` on a new thread that has joined the network namespace of `pid`.
+// Runs `fn` in the network namespace of the container's process `pid`.
 Status in_netns(int pid, const std::function<Status()>& fn) {
-  std::string ns = fmt::format("/proc/{}/ns/net", pid);
-  UniqueFd nsfd(::open(ns.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!nsfd) return errno_error(errno, "open the network namespace of pid " + std::to_string(pid));
-  std::promise<Status> done;
-  auto result = done.get_future();
-  std::thread t([&] {
-    if (::setns(nsfd.get(), CLONE_NEWNET) != 0) {
-      done.set_value(errno_error(errno, "join the network namespace of pid " + std::to_string(pid)));
-      return;
-    }
-    done.set_value(fn());
-  });
-  t.join();
-  return result.get();
+  return net::run_in_netns(fmt::format("/proc/{}/ns/net", pid), fn);
 }
 
 Result<UniqueFd> connect_local(int port, Clock::time_point deadline) {

@@ -80,4 +80,19 @@ Status remove_netns(const fs::path& path) {
   return {};
 }
 
+Status run_in_netns(const fs::path& ns_file, const std::function<Status()>& fn) {
+  int nsfd = ::open(ns_file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (nsfd < 0) return errno_error(errno, "open network namespace " + ns_file.string());
+  Status result;
+  std::thread([&] {
+    if (::setns(nsfd, CLONE_NEWNET) != 0) {
+      result = errno_error(errno, "join network namespace " + ns_file.string());
+      return;
+    }
+    result = fn();
+  }).join();
+  ::close(nsfd);
+  return result;
+}
+
 }  // namespace zl::net

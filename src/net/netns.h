@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <utility>
 
@@ -34,5 +35,9 @@ class NetNs {
 Status remove_netns(const std::filesystem::path& path);
 // True when a namespace is bound on `path` (it is an nsfs mount).
 bool netns_mounted(const std::filesystem::path& path);
+
+// Runs `fn` on a short-lived thread that has joined the network namespace at `ns_file` (a
+// bound namespace, or /proc/<pid>/ns/net); the calling thread stays where it is.
+Status run_in_netns(const std::filesystem::path& ns_file, const std::function<Status()>& fn);
 
 }  // namespace zl::net

@@ -13,6 +13,7 @@
 #include "net/dns_launcher.h"
 #include "net/iptables.h"
 #include "net/netns.h"
+#include "net/route_mtu.h"
 
 namespace zl::net {
 
@@ -116,6 +117,7 @@ json NetworkManager::cni_config(const NetworkRecord& n, bool primary, bool with_
                      {"isGateway", true},
                      {"ipMasq", false},
                      {"hairpinMode", true},
+                     {"mtu", kNodeMtu},  // the default route keeps the uplink's (finish_attach)
                      {"ipam", ipam}});
   if (with_ports)
     plugins.push_back({{"type", "portmap"}, {"capabilities", {{"portMappings", true}}}, {"snat", true}});
@@ -392,6 +394,11 @@ Result<ContainerNetwork> NetworkManager::finish_attach(PendingAttach& p) {
     ep.prefix_len = slash == std::string::npos ? 32 : std::stoi(ip->address.substr(slash + 1));
     ep.gateway = ip->gateway;
     if (const CniInterface* itf = result->container_interface()) ep.mac = itf->mac;
+    if (i == 0 && !ep.gateway.empty()) {  // the primary network has the default route
+      int uplink = host_uplink_mtu();
+      auto st = run_in_netns(cn.netns, [&] { return set_default_route_mtu(ep.ifname, ep.gateway, uplink); });
+      if (!st) return fail(st.error());
+    }
     if (fresh_bridge) {
       if (auto st = ensure_isolation(n.bridge, cfg_.bridge_prefix.substr(0, 2) + "+", n.name); !st)
         return fail(st.error());

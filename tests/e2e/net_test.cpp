@@ -127,6 +127,22 @@ TEST_F(Net, EgressLeavesThroughMasquerade) {
   auto r = sh("client", "wget -qO- http://" + server + ":8080/cgi-bin/addr");
   EXPECT_EQ(r.first, 0) << r.second;
   EXPECT_EQ(r.second, "198.18." + std::to_string(slot_) + ".1\n");
+
+  // Large frames inside the node, the uplink's MTU on the way out.
+  EXPECT_EQ(sh("client", "cat /sys/class/net/eth0/mtu").second, "65520\n");
+  std::string uplink = "1500";
+  if (auto def = host_lines({"ip", "-o", "route", "show", "default"}, " dev "); !def.empty()) {
+    std::istringstream words(def.front().substr(def.front().find(" dev ") + 5));
+    std::string dev;
+    words >> dev;
+    uplink = read_file("/sys/class/net/" + dev + "/mtu").value_or("1500\n");
+    uplink.erase(uplink.find_last_not_of("\n") + 1);
+  }
+  auto route = host_lines({"nsenter", "--net=" + (root_ / "netns" / id_of("client")).string(), "ip", "-o", "route",
+                           "show", "default"},
+                          "default");
+  ASSERT_EQ(route.size(), 1u);
+  EXPECT_NE(route.front().find(" mtu " + uplink), std::string::npos) << route.front();
 }
 
 TEST_F(Net, NoneHasOnlyLoopback) {
