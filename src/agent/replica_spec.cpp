@@ -94,6 +94,7 @@ Result<ContainerSpec> container_spec_for(const spec::DeploymentSpec& deployment,
   c.labels[kServiceLabel] = service;
   c.labels[kReplicaLabel] = std::to_string(replica);
   c.labels[kSpecHashLabel] = spec::spec_hash(*s);
+  if (s->health) c.labels[kHealthGatedLabel] = "true";  // only healthy replicas answer to the service
   return c;
 }
 

@@ -13,10 +13,8 @@
 
 namespace zl {
 
-// zlayer's own labels on every replica.
+// zlayer's own labels on every replica (with kServiceLabel and kReplicaLabel of the runtime's).
 inline constexpr const char* kDeploymentLabel = "zlayer.deployment";
-inline constexpr const char* kServiceLabel = "zlayer.service";
-inline constexpr const char* kReplicaLabel = "zlayer.replica";
 inline constexpr const char* kSpecHashLabel = "zlayer.spec-hash";  // spec::spec_hash() of the service
 
 // "<deployment>-<service>-<replica>".

@@ -553,6 +553,7 @@ void ServiceManager::restart_container(Deployment& d, Service& s, int64_t index,
   ++r.restarts;
   ++metrics_.restarts;
   r.last_error = reason;
+  if (r.health == "healthy") publish_service_names(c.id, false);  // until it is healthy again
   r.health = s.spec.health ? "starting" : "none";
   r.failures = 0;
   (void)db_.record_restart(d.record.name, s.name, index, reason);
@@ -573,6 +574,12 @@ void ServiceManager::restart_container(Deployment& d, Service& s, int64_t index,
     }
     run_hook(id, post_start, "post_start");
   });
+}
+
+void ServiceManager::publish_service_names(const std::string& id, bool published) {
+  if (auto st = runtime_.set_service_names(id, published); !st)
+    spdlog::warn("container={}: {} its service names: {}", id.substr(0, 12), published ? "publish" : "withdraw",
+                 st.error().message);
 }
 
 void ServiceManager::check_health(Service& s, const ContainerInfo& c) {
@@ -628,6 +635,7 @@ void ServiceManager::check_health(Service& s, const ContainerInfo& c) {
       auto& r = slot(*s, index);
       r.checking = false;
       if (r.container_id != id) return;
+      std::string was = r.health;
       if (result) {
         if (r.health != "healthy")
           spdlog::info("deployment={} service={} replica={} healthy", dep, svc, index);
@@ -639,6 +647,10 @@ void ServiceManager::check_health(Service& s, const ContainerInfo& c) {
         r.last_error = "health check: " + result.error().message;
         if (r.failures >= static_cast<int>(std::max(1u, s->spec.health->retries))) r.health = "unhealthy";
       }
+      // Only healthy replicas answer to the service's name. (Rare transitions: done under the
+      // lock, so that two never pass each other. Unhealthy also after "starting": a daemon
+      // started again does not know what it published before.)
+      if (r.health != was && r.health != "starting") publish_service_names(id, r.health == "healthy");
       woken_ = true;
     }
     cv_.notify_all();

@@ -86,6 +86,8 @@ class ServiceManager {
   bool dependencies_met(Deployment& d, Service& s);
   bool ensure_image(Deployment& d, Service& s);
   void check_health(Service& s, const ContainerInfo& c);
+  // Only healthy replicas of a service with a health check answer to its names (kHealthGatedLabel).
+  void publish_service_names(const std::string& id, bool published);
   void autoscale(Deployment& d, Service& s, const std::vector<const ContainerInfo*>& running);
   int64_t desired_replicas(const Service& s) const;
   // The bookkeeping of replica slot `index` (made on first use, with the policy's backoff).

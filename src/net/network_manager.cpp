@@ -478,6 +478,22 @@ Status NetworkManager::detach_record(const std::string& id, ContainerNetwork& cn
   return {};
 }
 
+Status NetworkManager::set_dns_names(const std::string& id, const std::vector<std::string>& names, bool published) {
+  ZL_TRY_ASSIGN(auto cn, load(id));
+  if (!cn) return {};
+  for (const auto& ep : cn->endpoints) {
+    if (ep.address.empty()) continue;
+    ZL_TRY_ASSIGN(auto lock, store_.lock(ep.network));
+    ZL_TRY_ASSIGN(auto records, store_.load_dns(ep.network));
+    if (published)
+      add_dns_names(records, names, ep.address);
+    else
+      remove_dns_names(records, names, ep.address);
+    ZL_TRY(store_.save_dns(ep.network, records));
+  }
+  return {};
+}
+
 Status NetworkManager::detach(const std::string& id) {
   ZL_TRY_ASSIGN(auto cn, load(id));
   if (!cn) {

@@ -76,6 +76,9 @@ class NetworkManager {
   // attach in two steps (PendingAttach). On failure of either nothing of it is left.
   Result<PendingAttach> begin_attach(const AttachRequest& req);
   Result<ContainerNetwork> finish_attach(PendingAttach& pending);
+  // Adds the container's addresses to `names` on each of its networks (published), or takes
+  // them away. A container without a network record: nothing to do.
+  Status set_dns_names(const std::string& container_id, const std::vector<std::string>& names, bool published);
   // Undoes attach (CNI DEL in reverse, records, namespace). No record: nothing to do. When a
   // plugin fails, the record and namespace stay for a later reap, and the error is returned.
   Status detach(const std::string& container_id);

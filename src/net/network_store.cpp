@@ -115,13 +115,32 @@ std::string dns_records_json(const DnsRecords& records) {
   return j.dump(2) + "\n";
 }
 
+namespace {
+
+// Names are kept lower case, without a trailing dot.
+std::string record_name(std::string n) {
+  std::transform(n.begin(), n.end(), n.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  while (!n.empty() && n.back() == '.') n.pop_back();
+  return n;
+}
+
+}  // namespace
+
 void add_dns_names(DnsRecords& records, const std::vector<std::string>& names, const std::string& address) {
-  for (std::string n : names) {
-    std::transform(n.begin(), n.end(), n.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    while (!n.empty() && n.back() == '.') n.pop_back();
+  for (const auto& name : names) {
+    std::string n = record_name(name);
     if (n.empty()) continue;
     auto& addrs = records[n];
     if (std::find(addrs.begin(), addrs.end(), address) == addrs.end()) addrs.push_back(address);
+  }
+}
+
+void remove_dns_names(DnsRecords& records, const std::vector<std::string>& names, const std::string& address) {
+  for (const auto& name : names) {
+    auto it = records.find(record_name(name));
+    if (it == records.end()) continue;
+    std::erase(it->second, address);
+    if (it->second.empty()) records.erase(it);
   }
 }
 

@@ -69,5 +69,7 @@ std::string dns_records_json(const DnsRecords& records);
 void add_dns_names(DnsRecords& records, const std::vector<std::string>& names, const std::string& address);
 // Drops `address` everywhere; names left without an address go.
 void remove_dns_address(DnsRecords& records, const std::string& address);
+// Takes `address` from these names only.
+void remove_dns_names(DnsRecords& records, const std::vector<std::string>& names, const std::string& address);
 
 }  // namespace zl::net

@@ -13,6 +13,14 @@
 
 namespace zl {
 
+// Labels by which a container is a replica of a service: on a bridge network it then also
+// answers to "<service>", "<service>.service.local" and "<replica>.<service>.service.local".
+// With kHealthGatedLabel "true" the first two wait for Runtime::set_service_names (the agent
+// publishes them while the replica is healthy).
+inline constexpr const char* kServiceLabel = "zlayer.service";
+inline constexpr const char* kReplicaLabel = "zlayer.replica";
+inline constexpr const char* kHealthGatedLabel = "zlayer.health-gated";
+
 struct Mount {
   enum class Type { bind, volume, tmpfs };
   Type type = Type::bind;

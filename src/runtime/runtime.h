@@ -62,6 +62,9 @@ class Runtime {
   // shares, with container:<x>). not_found when it has none (network none), unsupported with
   // the host's network.
   virtual Result<std::string> container_ip(const std::string& ref) = 0;
+  // A replica's service names ("<service>", "<service>.service.local"; see kServiceLabel) on
+  // its networks: answered by their DNS servers (published) or not.
+  virtual Status set_service_names(const std::string& ref, bool published) = 0;
 };
 
 }  // namespace zl

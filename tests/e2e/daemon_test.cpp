@@ -206,6 +206,54 @@ services:
       "healthy again");
 }
 
+TEST_F(Daemon, OnlyHealthyReplicasAnswerToTheServiceName) {
+  ASSERT_EQ(deploy(R"(version: v1
+deployment: gate
+services:
+  api:
+    image: {name: "busybox:1.0", pull_policy: never}
+    command: {entrypoint: [sleep, "1000"]}
+    stop_grace_period: 1s
+    scale: {mode: fixed, replicas: 1}
+    health:
+      interval: 300ms
+      timeout: 2s
+      retries: 3
+      check: {type: command, command: "test -f /tmp/ok"}
+)",
+                   "gate.zlayer.yml")
+                .exit_code,
+            0);
+  // The network's records, as its DNS server reads them: name -> addresses.
+  auto records = [&] {
+    auto text = read_file(root_ / "networks" / "zlayer" / "dns.json");
+    return text ? json::parse(*text)["records"] : json::object();
+  };
+  auto d = wait_for(
+      "gate", [](const json& d) { return !service(d, "api")["containers"].empty(); }, 30s, "a replica");
+  std::string name = service(d, "api")["containers"][0]["name"];
+  std::string ip = json::parse(zlayer({"inspect", name}).out)[0]["NetworkSettings"]["IPAddress"];
+  ASSERT_FALSE(ip.empty());
+  for (int i = 0; i < 50 && !records().contains("0.api.service.local"); ++i) std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(records()["0.api.service.local"], json::array({ip})) << "the replica's own name is there at once";
+  EXPECT_FALSE(records().contains("api")) << records().dump();
+
+  ASSERT_EQ(zlayer({"exec", name, "touch", "/tmp/ok"}).exit_code, 0);
+  wait_for(
+      "gate", [](const json& d) { return service(d, "api")["containers"][0]["health"] == "healthy"; }, 30s,
+      "healthy");
+  EXPECT_EQ(records()["api"], json::array({ip})) << records().dump();
+  EXPECT_EQ(records()["api.service.local"], json::array({ip}));
+
+  ASSERT_EQ(zlayer({"exec", name, "rm", "/tmp/ok"}).exit_code, 0);
+  wait_for(
+      "gate", [](const json& d) { return service(d, "api")["restarts"].get<int64_t>() >= 1; }, 30s,
+      "a restart after failed checks");
+  EXPECT_FALSE(records().contains("api")) << records().dump();
+  EXPECT_FALSE(records().contains("api.service.local"));
+  EXPECT_TRUE(records().contains("0.api.service.local"));
+}
+
 TEST_F(Daemon, RollingUpdateReplacesOneReplicaAtATime) {
   auto spec = [](const std::string& v) {
     return R"(version: v1

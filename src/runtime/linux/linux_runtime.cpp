@@ -93,6 +93,11 @@ Status write_etc_files(const ContainerPaths& paths, const std::string& hostname,
   return write_file_atomic(paths.dir / "resolv.conf", resolv ? *resolv : std::string(), 0644, sync);
 }
 
+// The names all replicas of a service share.
+std::vector<std::string> service_names(const std::string& service) {
+  return {service, service + ".service.local"};
+}
+
 // Rewrites a file that a created container has bind-mounted already: in place, since the
 // mount holds the inode (a rename would leave the container the old file). Used before the
 // container starts, so nothing in it reads the file half-written.
@@ -244,11 +249,12 @@ Result<net::AttachRequest> LinuxRuntime::network_request(const ContainerSpec& sp
   if (req.mode == net::NetworkMode::bridge) {
     req.dns_names.push_back(spec.name);
     for (const auto& a : spec.network_aliases) req.dns_names.push_back(a);
-    auto service = spec.labels.find("zlayer.service");
-    auto replica = spec.labels.find("zlayer.replica");
+    auto service = spec.labels.find(kServiceLabel);
+    auto replica = spec.labels.find(kReplicaLabel);
+    auto gated = spec.labels.find(kHealthGatedLabel);
     if (service != spec.labels.end() && !service->second.empty()) {
-      req.dns_names.push_back(service->second);
-      req.dns_names.push_back(service->second + ".service.local");
+      if (gated == spec.labels.end() || gated->second != "true")
+        for (auto& n : service_names(service->second)) req.dns_names.push_back(std::move(n));
       if (replica != spec.labels.end() && !replica->second.empty())
         req.dns_names.push_back(replica->second + "." + service->second + ".service.local");
     }
@@ -756,6 +762,15 @@ Result<std::string> LinuxRuntime::container_ip(const std::string& ref) {
   if (n->endpoints.empty() || n->endpoints.front().address.empty())
     return not_found("container {} has no network address (network mode {})", c.name, to_string(n->mode));
   return n->endpoints.front().address;
+}
+
+Status LinuxRuntime::set_service_names(const std::string& ref, bool published) {
+  ZL_TRY_ASSIGN(auto id, containers_.resolve(ref));
+  ZL_TRY_ASSIGN(auto rec, containers_.load(id));
+  auto service = rec.spec.labels.find(kServiceLabel);
+  if (service == rec.spec.labels.end() || service->second.empty())
+    return invalid_argument("container {} is not a replica of a service", rec.name);
+  return net_manager().set_dns_names(id, service_names(service->second), published);
 }
 
 }  // namespace zl

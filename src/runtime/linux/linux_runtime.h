@@ -61,6 +61,7 @@ class LinuxRuntime : public Runtime {
                         const std::function<Status(const LogEntry&)>& sink) override;
   Result<ContainerStats> container_stats(const std::string& ref) override;
   Result<std::string> container_ip(const std::string& ref) override;
+  Status set_service_names(const std::string& ref, bool published) override;
 
  private:
   Result<ConmonRuntime*> driver();
