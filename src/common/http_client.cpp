@@ -153,6 +153,10 @@ Result<HttpResponse> HttpClient::perform(const HttpRequest& req) {
   char errbuf[CURL_ERROR_SIZE] = {};
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
   curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, req.unix_socket.empty() ? nullptr : req.unix_socket.c_str());
+  auto opt_path = [](const std::string& p) { return p.empty() ? nullptr : p.c_str(); };
+  curl_easy_setopt(c, CURLOPT_SSLCERT, opt_path(req.tls_client_cert));
+  curl_easy_setopt(c, CURLOPT_SSLKEY, opt_path(req.tls_client_key));
+  if (!req.tls_ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, req.tls_ca_file.c_str());
 
   CURLcode rc = curl_easy_perform(c);
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp.status);

@@ -462,12 +462,9 @@ void add_container_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d) {
     bool tty = c->spec.tty;
     bool want_in = req.query_flag("stdin") && c->spec.open_stdin;
     std::string pending;
-    UnixSocket sock = res.upgrade(101,
-                                  {{"Content-Type", tty ? "application/vnd.docker.raw-stream"
-                                                        : "application/vnd.docker.multiplexed-stream"},
-                                   {"Connection", "Upgrade"},
-                                   {"Upgrade", "tcp"}},
-                                  pending);
+    auto hijacked = hijack(res, tty, pending);
+    if (!hijacked) return;  // answered already
+    UnixSocket& sock = *hijacked;
     auto out = Pipe::make(), err = Pipe::make(), in = Pipe::make();
     if (!out || !err || !in) return;
     std::mutex mu;
