@@ -276,6 +276,7 @@ json inspect_json(const ContainerInfo& c, const VolumeStore& volumes) {
                 {"StartedAt", rfc3339_nano(c.started_at)},
                 {"FinishedAt", rfc3339_nano(c.finished_at)}};
   if (c.exit) state["Exit"] = to_json(*c.exit);
+  if (c.health) state["Health"] = docker_health_json(*c.health);
   json mounts = json::array();
   for (const auto& m : c.spec.mounts) {
     if (m.type == Mount::Type::volume) {  // docker's form: the name, and where it is on the host

@@ -147,6 +147,7 @@ json inspect_json(const ContainerInfo& c) {
                 {"Error", c.exit && c.exit->reason == ExitInfo::Reason::runtime_error ? c.exit->message : ""},
                 {"StartedAt", rfc3339(c.started_at)},
                 {"FinishedAt", rfc3339(c.finished_at)}};
+  if (c.health) state["Health"] = docker_health_json(*c.health);
   json host = {{"AutoRemove", s.auto_remove},
                {"Privileged", s.privileged},
                {"ReadonlyRootfs", s.read_only_rootfs},
