@@ -369,7 +369,8 @@ Result<int> logs(Context& ctx, const LogsArgs& a) {
     ZL_TRY_ASSIGN(q.since_unix_nano, parse_since(a.since));
   }
   if (auto found = rt->containers().resolve(a.container);
-      !found && found.error().kind == ErrorKind::not_found && fs::exists(daemon_socket_path(ctx.root)))
+      !found && found.error().kind == ErrorKind::not_found &&
+      (!ctx.daemon.host.empty() || fs::exists(daemon_socket_path(ctx.root))))
     return service_logs(ctx, a.container, a.follow, a.timestamps, q.tail);
   ZL_TRY(rt->container_logs(a.container, q, [&](const LogEntry& e) -> Status {
     auto& os = e.stream == LogEntry::Stream::stderr_stream ? std::cerr : std::cout;

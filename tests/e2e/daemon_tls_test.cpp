@@ -146,7 +146,7 @@ deployment: remote
 services:
   app:
     image: {name: "busybox:1.0", pull_policy: never}
-    command: {entrypoint: [sleep, "1000"]}
+    command: {entrypoint: [sh, -c, "echo hello from remote; exec sleep 1000"]}
     stop_grace_period: 1s
     scale: {mode: fixed, replicas: 1}
 )";
@@ -159,6 +159,10 @@ services:
   ASSERT_EQ(j.size(), 1u) << st.out;
   EXPECT_EQ(j[0]["name"], "remote");
   EXPECT_EQ(service(j[0], "app")["replicas"]["running"], 1) << st.out;
+  // Service logs stream through it too (`zlayer logs` falls back to the daemon's services).
+  auto logs = zlayer_tls({"logs", "app"});
+  EXPECT_EQ(logs.exit_code, 0) << logs.err;
+  EXPECT_NE(logs.out.find("hello from remote"), std::string::npos) << logs.out << logs.err;
   // The unix socket sees the same deployment.
   EXPECT_EQ(api("GET", "/v1/deployments/remote").status, 200);
   // Without its certificate the CLI says what is missing; with a wrong one it cannot connect.
