@@ -309,6 +309,40 @@ std::string json_error(const std::string& message) {
   return out + "\"}";
 }
 
+// Parses the target, routes and runs the handler; returns the matched route pattern.
+std::string dispatch(HttpServer::Impl& server, Request& req, Responder& res) {
+  std::string_view t = req.target;
+  auto q = t.find('?');
+  req.path = percent_decode(t.substr(0, q), false);
+  if (q != std::string_view::npos) {
+    for (auto& kv : split(t.substr(q + 1), '&')) {
+      if (kv.empty()) continue;
+      auto eq = kv.find('=');
+      std::string k = percent_decode(kv.substr(0, eq), true);
+      req.query[k] = eq == std::string_view::npos ? "" : percent_decode(kv.substr(eq + 1), true);
+    }
+  }
+  if (server.opts.prepare) server.opts.prepare(req);
+  auto m = server.router.match(req);
+  if (!m.handler) {
+    res.send(m.path_known ? 405 : 404, "application/json",
+             json_error(m.path_known ? fmt::format("method {} not allowed on {}", req.method, req.path)
+                                     : fmt::format("no such endpoint: {} {}", req.method, req.path)),
+             {});
+    return m.pattern;
+  }
+  try {
+    (*m.handler)(req, res);
+  } catch (const std::exception& e) {
+    spdlog::error("api handler {} {} threw: {}", req.method, req.path, e.what());
+    if (!res.answered())
+      res.send(500, "application/json", json_error(std::string("internal error: ") + e.what()), {});
+  }
+  if (!res.answered()) res.send(500, "application/json", json_error("the handler gave no answer"), {});
+  res.end_stream();
+  return m.pattern;
+}
+
 // One client connection, on a unix socket or a TLS stream. It belongs to the loop while it waits
 // for a request's header and to one pool thread while that request is served.
 template <class Stream>
@@ -393,7 +427,7 @@ struct Connection : std::enable_shared_from_this<Connection<Stream>> {
                {});
     } else {
       req.body = std::move(msg.body());
-      route = dispatch(req, res);
+      route = dispatch(*server, req, res);
     }
     auto took = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0);
     if (server->opts.on_done) server->opts.on_done(req, route, res.status(), took);
@@ -405,40 +439,6 @@ struct Connection : std::enable_shared_from_this<Connection<Stream>> {
       return;
     }
     asio::post(server->loop, [self = this->shared_from_this()] { self->wait_for_request(); });
-  }
-
-  // Parses the target, routes and runs the handler; returns the matched route pattern.
-  std::string dispatch(Request& req, Responder& res) {
-    std::string_view t = req.target;
-    auto q = t.find('?');
-    req.path = percent_decode(t.substr(0, q), false);
-    if (q != std::string_view::npos) {
-      for (auto& kv : split(t.substr(q + 1), '&')) {
-        if (kv.empty()) continue;
-        auto eq = kv.find('=');
-        std::string k = percent_decode(kv.substr(0, eq), true);
-        req.query[k] = eq == std::string_view::npos ? "" : percent_decode(kv.substr(eq + 1), true);
-      }
-    }
-    if (server->opts.prepare) server->opts.prepare(req);
-    auto m = server->router.match(req);
-    if (!m.handler) {
-      res.send(m.path_known ? 405 : 404, "application/json",
-               json_error(m.path_known ? fmt::format("method {} not allowed on {}", req.method, req.path)
-                                       : fmt::format("no such endpoint: {} {}", req.method, req.path)),
-               {});
-      return m.pattern;
-    }
-    try {
-      (*m.handler)(req, res);
-    } catch (const std::exception& e) {
-      spdlog::error("api handler {} {} threw: {}", req.method, req.path, e.what());
-      if (!res.answered())
-        res.send(500, "application/json", json_error(std::string("internal error: ") + e.what()), {});
-    }
-    if (!res.answered()) res.send(500, "application/json", json_error("the handler gave no answer"), {});
-    res.end_stream();
-    return m.pattern;
   }
 };
 
