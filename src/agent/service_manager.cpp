@@ -32,6 +32,13 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr const char* kHashLabel = kSpecHashLabel;
+constexpr size_t kHealthOutputMax = 4096;  // of a probe's output kept for inspect (docker's limit)
+
+int64_t now_unix_nano() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 std::string label(const ContainerInfo& c, const char* key) {
   auto it = c.spec.labels.find(key);
@@ -115,10 +122,13 @@ struct ServiceManager::Replica {
   std::optional<Clock::time_point> restart_at;  // a restart is due then
   std::string last_error;
   int64_t restarts = 0;  // total, persisted
-  // Health of the current container.
+  // Health of the current container (since it last started).
   std::string container_id;
-  std::string health = "none";  // none, starting, healthy, unhealthy
-  int failures = 0;
+  int64_t container_started_at = 0;  // its start as the runtime reports it: a restart resets health
+  std::string health = "none";       // none, starting, healthy, unhealthy
+  int failures = 0;                  // failed probes in a row
+  std::vector<HealthProbe> probes;   // the last ones, oldest first
+  ContainerHealth published;         // what its health.json says (written when status or streak change)
   Clock::time_point started{};
   Clock::time_point last_check{};
   bool checking = false;
@@ -582,16 +592,49 @@ void ServiceManager::publish_service_names(const std::string& id, bool published
                  st.error().message);
 }
 
+void ServiceManager::publish_health(const std::string& container_id, Replica& r) {
+  ContainerHealth h{.status = r.health, .failing_streak = r.failures, .log = r.probes};
+  // Only a change of judgement is written, not every passing probe's log line.
+  if (h.status == r.published.status && h.failing_streak == r.published.failing_streak) return;
+  r.published = h;
+  health_to_write_[container_id] = std::move(h);
+  if (health_writer_busy_) return;
+  health_writer_busy_ = true;
+  boost::asio::post(pool_, [this] {
+    while (true) {
+      std::map<std::string, ContainerHealth> batch;
+      {
+        std::lock_guard lock(mu_);
+        if (health_to_write_.empty()) {
+          health_writer_busy_ = false;
+          return;
+        }
+        batch.swap(health_to_write_);
+      }
+      for (const auto& [id, health] : batch)
+        if (auto st = runtime_.set_container_health(id, health);
+            !st && st.error().kind != ErrorKind::not_found)
+          spdlog::warn("container {}: cannot record its health: {}", id.substr(0, 12), st.error().message);
+    }
+  });
+}
+
 void ServiceManager::check_health(Service& s, const ContainerInfo& c) {
   if (!s.spec.health || !is_up(c) || c.pid <= 0) return;
   int64_t index = replica_of(c);
   auto& r = slot(s, index);
-  if (r.container_id != c.id || r.health == "none") {
+  if (r.container_id != c.id || r.container_started_at != c.started_at || r.health == "none") {
+    if (r.container_id != c.id) {
+      r.probes.clear();  // a restarted container keeps the probes that got it restarted
+      r.published = {};
+    }
     r.container_id = c.id;
+    r.container_started_at = c.started_at;
     r.health = "starting";
     r.failures = 0;
-    r.started = Clock::now();
+    r.started = Clock::now();  // start_grace counts from here, after a restart too
     r.last_check = {};
+    publish_health(c.id, r);
   }
   const HealthSpec& h = *s.spec.health;
   auto now = Clock::now();
@@ -603,6 +646,7 @@ void ServiceManager::check_health(Service& s, const ContainerInfo& c) {
   HealthCheck check = h.check;
   auto timeout = h.timeout;
   boost::asio::post(pool_, [this, pid, id, dep, svc, index, check, timeout] {
+    HealthProbe probe{.start_unix_nano = now_unix_nano()};
     Status result = [&]() -> Status {
       auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(timeout);
       switch (check.type) {
@@ -615,6 +659,8 @@ void ServiceManager::check_health(Service& s, const ContainerInfo& c) {
           eo.args = check.command;
           eo.timeout = std::chrono::ceil<std::chrono::seconds>(ms);
           ZL_TRY_ASSIGN(auto res, runtime_.exec(id, eo));
+          probe.exit_code = res.exit_code;
+          probe.output = res.out + res.err;
           if (res.exit_code != 0) {
             std::string out = res.err.empty() ? res.out : res.err;
             if (out.size() > 200) out.resize(200);
@@ -627,6 +673,12 @@ void ServiceManager::check_health(Service& s, const ContainerInfo& c) {
       }
       return {};
     }();
+    probe.end_unix_nano = now_unix_nano();
+    if (!result) {
+      if (probe.exit_code == 0) probe.exit_code = 1;
+      if (probe.output.empty()) probe.output = result.error().message;
+    }
+    if (probe.output.size() > kHealthOutputMax) probe.output.resize(kHealthOutputMax);
     {
       std::lock_guard lock(mu_);
       auto it = deployments_.find(dep);
@@ -636,6 +688,8 @@ void ServiceManager::check_health(Service& s, const ContainerInfo& c) {
       r.checking = false;
       if (r.container_id != id) return;
       std::string was = r.health;
+      r.probes.push_back(std::move(probe));
+      if (r.probes.size() > ContainerHealth::kLogSize) r.probes.erase(r.probes.begin());
       if (result) {
         if (r.health != "healthy")
           spdlog::info("deployment={} service={} replica={} healthy", dep, svc, index);
@@ -647,6 +701,7 @@ void ServiceManager::check_health(Service& s, const ContainerInfo& c) {
         r.last_error = "health check: " + result.error().message;
         if (r.failures >= static_cast<int>(std::max(1u, s->spec.health->retries))) r.health = "unhealthy";
       }
+      publish_health(id, r);
       // Only healthy replicas answer to the service's name. (Rare transitions: done under the
       // lock, so that two never pass each other. Unhealthy also after "starting": a daemon
       // started again does not know what it published before.)
@@ -701,7 +756,8 @@ void ServiceManager::reconcile_replicas(Deployment& d, Service& s, std::vector<c
       ++running;
       up.push_back(c);
       check_health(s, *c);
-      if (r.health == "unhealthy" && r.container_id == c->id) {
+      // Unhealthy: restarted, unless the policy says never (then it stays, shown unhealthy).
+      if (r.health == "unhealthy" && r.container_id == c->id && policy.kind != RestartKind::no) {
         r.restart_at.reset();
         r.backoff.on_failure(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - r.started));
         restart_container(d, s, idx, *c, r.last_error.empty() ? "unhealthy" : r.last_error);

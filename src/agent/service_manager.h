@@ -88,6 +88,9 @@ class ServiceManager {
   void check_health(Service& s, const ContainerInfo& c);
   // Only healthy replicas of a service with a health check answer to its names (kHealthGatedLabel).
   void publish_service_names(const std::string& id, bool published);
+  // Queues the replica's health for its container's health.json when its status or failing
+  // streak changed; one pool task at a time writes the queue, newest judgement per container.
+  void publish_health(const std::string& container_id, Replica& r);
   void autoscale(Deployment& d, Service& s, const std::vector<const ContainerInfo*>& running);
   int64_t desired_replicas(const Service& s) const;
   // The bookkeeping of replica slot `index` (made on first use, with the policy's backoff).
@@ -121,6 +124,8 @@ class ServiceManager {
   std::set<std::string> busy_;
   std::vector<ContainerInfo> last_seen_;  // containers as of the last pass
   AgentMetrics metrics_;
+  std::map<std::string, ContainerHealth> health_to_write_;  // container id -> health, not written yet
+  bool health_writer_busy_ = false;
   std::thread thread_;
   std::mutex reconcile_mu_;  // one pass at a time
 };

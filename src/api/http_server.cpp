@@ -7,11 +7,17 @@
 #include <atomic>
 
 #include <spdlog/spdlog.h>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
+#include <type_traits>
 
+#include "api/tls_context.h"
 #include "common/strings.h"
+#include "net/dns_server.h"
 
 namespace zl::api {
 
@@ -151,30 +157,37 @@ int http_status_for(ErrorKind kind) {
 
 // ---- connections ----
 
+using TlsStream = asio::ssl::stream<asio::ip::tcp::socket>;
+
 struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   Impl(asio::io_context& l, asio::thread_pool& p, Router r, ServerOptions o)
-      : loop(l), pool(p), router(std::move(r)), opts(std::move(o)), acceptor(l) {}
+      : loop(l), pool(p), router(std::move(r)), opts(std::move(o)), acceptor(l), tcp_acceptor(l) {}
 
   asio::io_context& loop;
   asio::thread_pool& pool;
   Router router;
   ServerOptions opts;
-  asio::local::stream_protocol::acceptor acceptor;
+  asio::local::stream_protocol::acceptor acceptor;  // the unix socket
+  asio::ip::tcp::acceptor tcp_acceptor;             // or TCP, with TLS
+  std::unique_ptr<asio::ssl::context> tls;
+  std::string tls_address;  // "IP:PORT" once bound
   std::atomic<bool> closed{false};
   bool listening = false;
 
   void accept();
+  void accept_tls();
+  Status listen_unix();
+  Status listen_tls();
 };
 
 namespace {
 
-struct Connection;
-
 // Answers one request on a pool thread with blocking writes: the loop does not touch the
-// socket until the connection is handed back.
+// connection until it is handed back.
+template <class Stream>
 class ConnectionResponder : public Responder {
  public:
-  ConnectionResponder(UnixSocket& sock, boost::beast::flat_buffer& buf, bool keep_alive, bool head)
+  ConnectionResponder(Stream& sock, boost::beast::flat_buffer& buf, bool keep_alive, bool head)
       : sock_(sock), buf_(buf), keep_alive_(keep_alive), head_(head) {}
 
   void send(int status, std::string_view content_type, std::string body,
@@ -240,25 +253,32 @@ class ConnectionResponder : public Responder {
 
   bool client_gone() override {
     if (broken_) return true;
-    pollfd p{.fd = sock_.native_handle(), .events = POLLRDHUP, .revents = 0};
+    pollfd p{.fd = sock_.lowest_layer().native_handle(), .events = POLLRDHUP, .revents = 0};
     if (::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR))) broken_ = true;
     return broken_;
   }
 
-  UnixSocket upgrade(int status, const std::vector<std::pair<std::string, std::string>>& headers,
-                     std::string& pending) override {
-    answered_ = upgraded_ = true;
-    status_ = status;
-    auto reason = http::obsolete_reason(static_cast<http::status>(status));
-    std::string head = fmt::format("HTTP/1.1 {} {}\r\n", status, std::string(reason.data(), reason.size()));
-    for (const auto& [k, v] : headers) head += k + ": " + v + "\r\n";
-    head += "\r\n";
-    boost::system::error_code ec;
-    asio::write(sock_, asio::buffer(head), ec);
-    auto data = buf_.data();
-    pending.assign(static_cast<const char*>(data.data()), data.size());
-    buf_.consume(buf_.size());
-    return std::move(sock_);
+  Result<UnixSocket> upgrade(int status, const std::vector<std::pair<std::string, std::string>>& headers,
+                             std::string& pending) override {
+    if constexpr (!std::is_same_v<Stream, UnixSocket>) {
+      (void)headers, (void)pending;
+      send(501, "application/json",
+           "{\"message\":\"connection upgrades (attach, interactive exec) are not supported over TLS\"}", {});
+      return unsupported("HTTP {} upgrade over TLS", status);
+    } else {
+      answered_ = upgraded_ = true;
+      status_ = status;
+      auto reason = http::obsolete_reason(static_cast<http::status>(status));
+      std::string head = fmt::format("HTTP/1.1 {} {}\r\n", status, std::string(reason.data(), reason.size()));
+      for (const auto& [k, v] : headers) head += k + ": " + v + "\r\n";
+      head += "\r\n";
+      boost::system::error_code ec;
+      asio::write(sock_, asio::buffer(head), ec);
+      auto data = buf_.data();
+      pending.assign(static_cast<const char*>(data.data()), data.size());
+      buf_.consume(buf_.size());
+      return std::move(sock_);
+    }
   }
 
   bool answered() const override { return answered_; }
@@ -269,29 +289,119 @@ class ConnectionResponder : public Responder {
   int status() const { return status_; }
 
  private:
-  UnixSocket& sock_;
+  Stream& sock_;
   boost::beast::flat_buffer& buf_;
   bool keep_alive_, head_;
   bool answered_ = false, streaming_ = false, ended_ = false, broken_ = false, upgraded_ = false;
   int status_ = 0;
 };
 
-struct Connection : std::enable_shared_from_this<Connection> {
-  Connection(std::shared_ptr<HttpServer::Impl> s, UnixSocket sock)
-      : server(std::move(s)), sock(std::move(sock)) {}
+std::string json_error(const std::string& message) {
+  std::string out = "{\"message\":\"";
+  for (char c : message) {
+    if (c == '"' || c == '\\')
+      out += '\\', out += c;
+    else if (static_cast<unsigned char>(c) < 0x20)
+      out += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
+    else
+      out += c;
+  }
+  return out + "\"}";
+}
+
+// Parses the target, routes and runs the handler; returns the matched route pattern.
+std::string dispatch(HttpServer::Impl& server, Request& req, Responder& res) {
+  std::string_view t = req.target;
+  auto q = t.find('?');
+  req.path = percent_decode(t.substr(0, q), false);
+  if (q != std::string_view::npos) {
+    for (auto& kv : split(t.substr(q + 1), '&')) {
+      if (kv.empty()) continue;
+      auto eq = kv.find('=');
+      std::string k = percent_decode(kv.substr(0, eq), true);
+      req.query[k] = eq == std::string_view::npos ? "" : percent_decode(kv.substr(eq + 1), true);
+    }
+  }
+  if (server.opts.prepare) server.opts.prepare(req);
+  auto m = server.router.match(req);
+  if (!m.handler) {
+    res.send(m.path_known ? 405 : 404, "application/json",
+             json_error(m.path_known ? fmt::format("method {} not allowed on {}", req.method, req.path)
+                                     : fmt::format("no such endpoint: {} {}", req.method, req.path)),
+             {});
+    return m.pattern;
+  }
+  try {
+    (*m.handler)(req, res);
+  } catch (const std::exception& e) {
+    spdlog::error("api handler {} {} threw: {}", req.method, req.path, e.what());
+    if (!res.answered())
+      res.send(500, "application/json", json_error(std::string("internal error: ") + e.what()), {});
+  }
+  if (!res.answered()) res.send(500, "application/json", json_error("the handler gave no answer"), {});
+  res.end_stream();
+  return m.pattern;
+}
+
+// One client connection, on a unix socket or a TLS stream. It belongs to the loop while it waits
+// for a request's header and to one pool thread while that request is served.
+template <class Stream>
+struct Connection : std::enable_shared_from_this<Connection<Stream>> {
+  Connection(std::shared_ptr<HttpServer::Impl> s, Stream sock)
+      : server(std::move(s)), sock(std::move(sock)), deadline(server->loop) {}
 
   std::shared_ptr<HttpServer::Impl> server;
-  UnixSocket sock;
+  Stream sock;
   boost::beast::flat_buffer buf;
   std::optional<http::request_parser<http::string_body>> parser;
+  // On the loop, for TLS: a client silent past it is dropped. `waiting` tells a timer that fired
+  // from one cancelled too late.
+  asio::steady_timer deadline;
+  bool waiting = false;
+
+  void expire_after(std::chrono::milliseconds after) {
+    waiting = true;
+    deadline.expires_after(after);
+    deadline.async_wait([weak = this->weak_from_this()](boost::system::error_code ec) {
+      auto self = weak.lock();
+      if (ec || !self || !self->waiting) return;
+      self->waiting = false;
+      self->sock.lowest_layer().close(ec);  // the pending handshake or read ends with an error
+    });
+  }
+  void stop_waiting() {
+    waiting = false;
+    deadline.cancel();
+  }
+
+  // On the loop (TLS only): the handshake, which verifies the client's certificate.
+  void handshake() requires(std::is_same_v<Stream, TlsStream>) {
+    expire_after(server->opts.tls->handshake_timeout);
+    sock.async_handshake(asio::ssl::stream_base::server,
+                         [self = this->shared_from_this()](boost::system::error_code ec) {
+                           bool timed_out = !self->waiting;
+                           self->stop_waiting();
+                           if (ec) {
+                             boost::system::error_code ignored;
+                             auto peer = self->sock.lowest_layer().remote_endpoint(ignored);
+                             spdlog::info("api: TLS handshake with {} failed: {}",
+                                          ignored ? "a client" : peer.address().to_string(),
+                                          timed_out ? "timed out" : ec.message());
+                             return;
+                           }
+                           self->wait_for_request();
+                         });
+  }
 
   // On the loop: wait for the next request's header without holding a pool thread.
   void wait_for_request() {
     parser.emplace();
     parser->body_limit(server->opts.max_body_bytes);
     parser->header_limit(64 * 1024);
+    if constexpr (std::is_same_v<Stream, TlsStream>) expire_after(server->opts.tls->idle_timeout);
     http::async_read_header(sock, buf, *parser,
-                            [self = shared_from_this()](boost::system::error_code ec, size_t) {
+                            [self = this->shared_from_this()](boost::system::error_code ec, size_t) {
+                              if constexpr (std::is_same_v<Stream, TlsStream>) self->stop_waiting();
                               if (ec) return;  // closed, or a garbled header: drop the connection
                               asio::post(self->server->pool, [self] { self->serve(); });
                             });
@@ -308,69 +418,27 @@ struct Connection : std::enable_shared_from_this<Connection> {
     req.method = std::string(msg.method_string());
     req.target = std::string(msg.target());
     for (const auto& f : msg) req.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
-    ConnectionResponder res(sock, buf, keep_alive && !ec, req.method == "HEAD");
+    ConnectionResponder<Stream> res(sock, buf, keep_alive && !ec, req.method == "HEAD");
     std::string route;
     if (ec) {
       res.send(ec == http::error::body_limit ? 413 : 400, "application/json",
-               nlohmann_error(ec == http::error::body_limit ? "request body too large"
-                                                            : "malformed request: " + ec.message()),
+               json_error(ec == http::error::body_limit ? "request body too large"
+                                                        : "malformed request: " + ec.message()),
                {});
     } else {
       req.body = std::move(msg.body());
-      std::string_view t = req.target;
-      auto q = t.find('?');
-      req.path = percent_decode(t.substr(0, q), false);
-      if (q != std::string_view::npos) {
-        for (auto& kv : split(t.substr(q + 1), '&')) {
-          if (kv.empty()) continue;
-          auto eq = kv.find('=');
-          std::string k = percent_decode(kv.substr(0, eq), true);
-          req.query[k] = eq == std::string_view::npos ? "" : percent_decode(kv.substr(eq + 1), true);
-        }
-      }
-      if (server->opts.prepare) server->opts.prepare(req);
-      auto m = server->router.match(req);
-      route = m.pattern;
-      if (!m.handler) {
-        res.send(
-            m.path_known ? 405 : 404, "application/json",
-            nlohmann_error(m.path_known ? fmt::format("method {} not allowed on {}", req.method, req.path)
-                                        : fmt::format("no such endpoint: {} {}", req.method, req.path)),
-            {});
-      } else {
-        try {
-          (*m.handler)(req, res);
-        } catch (const std::exception& e) {
-          spdlog::error("api handler {} {} threw: {}", req.method, req.path, e.what());
-          if (!res.answered())
-            res.send(500, "application/json", nlohmann_error(std::string("internal error: ") + e.what()), {});
-        }
-        if (!res.answered())
-          res.send(500, "application/json", nlohmann_error("the handler gave no answer"), {});
-        res.end_stream();
-      }
+      route = dispatch(*server, req, res);
     }
     auto took = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0);
     if (server->opts.on_done) server->opts.on_done(req, route, res.status(), took);
     if (res.upgraded()) return;  // the handler owns the connection now
     if (!res.reusable()) {
-      sock.shutdown(UnixSocket::shutdown_both, ec);
+      // Over TLS without a close_notify: the answers are framed, and waiting for the client's
+      // close_notify could block this thread.
+      sock.lowest_layer().shutdown(asio::socket_base::shutdown_both, ec);
       return;
     }
-    asio::post(server->loop, [self = shared_from_this()] { self->wait_for_request(); });
-  }
-
-  static std::string nlohmann_error(const std::string& message) {
-    std::string out = "{\"message\":\"";
-    for (char c : message) {
-      if (c == '"' || c == '\\')
-        out += '\\', out += c;
-      else if (static_cast<unsigned char>(c) < 0x20)
-        out += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
-      else
-        out += c;
-    }
-    return out + "\"}";
+    asio::post(server->loop, [self = this->shared_from_this()] { self->wait_for_request(); });
   }
 };
 
@@ -379,9 +447,21 @@ struct Connection : std::enable_shared_from_this<Connection> {
 void HttpServer::Impl::accept() {
   acceptor.async_accept([self = shared_from_this()](boost::system::error_code ec, UnixSocket sock) {
     if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;
-    if (!ec) std::make_shared<Connection>(self, std::move(sock))->wait_for_request();
+    if (!ec) std::make_shared<Connection<UnixSocket>>(self, std::move(sock))->wait_for_request();
     self->accept();
   });
+}
+
+void HttpServer::Impl::accept_tls() {
+  tcp_acceptor.async_accept(
+      [self = shared_from_this()](boost::system::error_code ec, asio::ip::tcp::socket sock) {
+        if (ec == asio::error::operation_aborted || !self->tcp_acceptor.is_open()) return;
+        if (!ec) {
+          sock.set_option(asio::ip::tcp::no_delay(true), ec);
+          std::make_shared<Connection<TlsStream>>(self, TlsStream(std::move(sock), *self->tls))->handshake();
+        }
+        self->accept_tls();
+      });
 }
 
 HttpServer::HttpServer(asio::io_context& loop, asio::thread_pool& pool, Router router, ServerOptions opts)
@@ -392,11 +472,21 @@ HttpServer::~HttpServer() {
 }
 
 Status HttpServer::listen() {
-  const fs::path& path = impl_->opts.socket_path;
+  ZL_TRY(impl_->opts.tls ? impl_->listen_tls() : impl_->listen_unix());
+  impl_->listening = true;
+  return {};
+}
+
+std::string HttpServer::address() const {
+  return impl_->opts.tls ? impl_->tls_address : impl_->opts.socket_path.string();
+}
+
+Status HttpServer::Impl::listen_unix() {
+  const fs::path& path = opts.socket_path;
   std::error_code fec;
   if (fs::exists(fs::symlink_status(path, fec))) {
     // A live daemon answers on it; a dead one left the file behind.
-    UnixSocket probe(impl_->loop);
+    UnixSocket probe(loop);
     boost::system::error_code ec;
     probe.connect(asio::local::stream_protocol::endpoint(path.string()), ec);
     if (!ec) return conflict("another daemon is already listening on {}", path.string());
@@ -405,7 +495,7 @@ Status HttpServer::listen() {
     fs::remove(path, fec);
   }
   boost::system::error_code ec;
-  auto& a = impl_->acceptor;
+  auto& a = acceptor;
   a.open(asio::local::stream_protocol(), ec);
   if (ec) return io("open socket for {}: {}", path.string(), ec.message());
   // Bind under a tight umask so the socket is never reachable by others, then open it to the group.
@@ -413,11 +503,30 @@ Status HttpServer::listen() {
   a.bind(asio::local::stream_protocol::endpoint(path.string()), ec);
   ::umask(old);
   if (ec) return io("bind {}: {}", path.string(), ec.message());
-  if (::chmod(path.c_str(), impl_->opts.mode) != 0) return errno_error(errno, "chmod " + path.string());
+  if (::chmod(path.c_str(), opts.mode) != 0) return errno_error(errno, "chmod " + path.string());
   a.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return io("listen on {}: {}", path.string(), ec.message());
-  impl_->listening = true;
-  impl_->accept();
+  accept();
+  return {};
+}
+
+Status HttpServer::Impl::listen_tls() {
+  const auto& t = *opts.tls;
+  ZL_TRY_ASSIGN(auto ep, net::parse_dns_endpoint(t.listen, 0).map_error([](Error e) {
+    return std::move(e).wrap("--tls-listen");
+  }));
+  if (ep.port == 0) return invalid_argument("--tls-listen \"{}\": expected IP:PORT", t.listen);
+  ZL_TRY_ASSIGN(tls, make_tls_server_context(t.cert, t.key, t.ca));
+  asio::ip::tcp::endpoint endpoint(ep.address, ep.port);
+  boost::system::error_code ec;
+  auto& a = tcp_acceptor;
+  a.open(endpoint.protocol(), ec);
+  if (!ec) a.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) a.bind(endpoint, ec);
+  if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return io("listen on {} (TLS): {}", ep.str(), ec.message());
+  tls_address = ep.str();
+  accept_tls();
   return {};
 }
 
@@ -425,13 +534,14 @@ void HttpServer::close() {
   if (!impl_) return;
   auto impl = impl_;
   if (impl->closed.exchange(true)) return;
-  if (impl->listening) {
+  if (impl->listening && !impl->opts.tls) {
     std::error_code fec;
     fs::remove(impl->opts.socket_path, fec);
   }
   asio::post(impl->loop, [impl] {
     boost::system::error_code ec;
     impl->acceptor.close(ec);
+    impl->tcp_acceptor.close(ec);
   });
 }
 

@@ -1,6 +1,7 @@
-// A small HTTP/1.1 server on a unix socket for the daemon's APIs. Waiting for requests happens
-// on one Boost.Asio event loop (Beast parses the header there); each request is then handled
-// on a bounded thread pool, where a handler may block (runtime calls, pulls, followed logs).
+// A small HTTP/1.1 server for the daemon's APIs, on a unix socket or (configured) on TCP with
+// TLS and client certificates. Waiting for requests happens on one Boost.Asio event loop (Beast
+// parses the header there); each request is then handled on a bounded thread pool, where a
+// handler may block (runtime calls, pulls, followed logs).
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -56,8 +57,10 @@ class Responder {
   virtual bool client_gone() = 0;
   // Sends the head of a response (e.g. 101 Switching Protocols) and hands over the connection;
   // the server forgets it. `pending` holds bytes the client already sent past the request.
-  virtual UnixSocket upgrade(int status, const std::vector<std::pair<std::string, std::string>>& headers,
-                             std::string& pending) = 0;
+  // Only a unix-socket connection can be handed over: over TLS the client gets a 501 and this
+  // an unsupported error.
+  virtual Result<UnixSocket> upgrade(int status, const std::vector<std::pair<std::string, std::string>>& headers,
+                                     std::string& pending) = 0;
   virtual bool answered() const = 0;
 };
 
@@ -87,8 +90,20 @@ class Router {
   std::vector<Route> routes_;
 };
 
+// A TCP listener instead of the unix socket: TLS 1.2 or newer only, and only for clients that
+// present a certificate the CA signed.
+struct TlsListenOptions {
+  std::string listen;  // "IP:PORT" ("[IPv6]:PORT")
+  fs::path cert;       // PEM: the server's certificate (chain)
+  fs::path key;        // PEM: its private key; refused when group or others may access it
+  fs::path ca;         // PEM: the CA(s) whose client certificates are accepted
+  std::chrono::milliseconds handshake_timeout{10000};  // a client silent during the handshake is dropped
+  std::chrono::milliseconds idle_timeout{300000};      // and one idle between requests
+};
+
 struct ServerOptions {
-  fs::path socket_path;
+  fs::path socket_path;  // unless `tls` is set
+  std::optional<TlsListenOptions> tls;
   unsigned mode = 0660;
   size_t max_body_bytes = 64u << 20;
   // Adjusts a request before routing (the Docker API strips its "/v1.41" version prefix here).
@@ -105,9 +120,12 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Binds the socket (replacing a stale one left by a dead daemon; refusing a live one) and
-  // starts accepting on the loop.
+  // Binds the socket (replacing a stale one left by a dead daemon; refusing a live one), or the
+  // TLS listener (after loading and checking its certificates and key), and starts accepting on
+  // the loop.
   Status listen();
+  // Where it listens: the socket path or "IP:PORT".
+  std::string address() const;
   // Stops accepting and removes the socket file; requests in flight finish.
   void close();
 

@@ -40,6 +40,7 @@ json container_json(const ContainerInfo& c) {
             {"created_at", c.created_at},
             {"started_at", c.started_at},
             {"finished_at", c.finished_at}};
+  if (c.health) j["health"] = to_json(*c.health);
   if (c.exit) {
     j["exit"] = {{"exit_code", c.exit->exit_code},
                  {"reason", std::string(to_string(c.exit->reason))},

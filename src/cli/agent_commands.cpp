@@ -33,10 +33,30 @@ struct DaemonArgs {
   std::string socket;
   std::string docker_socket;  // empty: <root>/run/docker.sock; "none": no Docker API
   size_t workers = 16;
+  // The TLS listener: all four, or none (then there is no TCP listener at all).
+  std::string tls_listen, tls_cert, tls_key, tls_ca;
 };
+
+// The TLS listener's options, when --tls-listen is given; the four flags go together.
+Result<std::optional<api::TlsListenOptions>> tls_listen_options(const DaemonArgs& a) {
+  std::vector<std::string> given, missing;
+  for (const auto& [flag, value] : {std::pair<const char*, const std::string&>{"--tls-listen", a.tls_listen},
+                                    {"--tls-cert", a.tls_cert},
+                                    {"--tls-key", a.tls_key},
+                                    {"--tls-ca", a.tls_ca}})
+    (value.empty() ? missing : given).push_back(flag);
+  if (given.empty()) return std::nullopt;
+  if (!missing.empty())
+    return invalid_argument(
+        "--tls-listen, --tls-cert, --tls-key and --tls-ca go together (the TCP listener requires client "
+        "certificates): missing {}",
+        fmt::join(missing, ", "));
+  return api::TlsListenOptions{.listen = a.tls_listen, .cert = a.tls_cert, .key = a.tls_key, .ca = a.tls_ca};
+}
 
 Result<int> daemon(Context& ctx, const DaemonArgs& a) {
   if (::geteuid() != 0) return permission_denied("zlayer daemon must run as root");
+  ZL_TRY_ASSIGN(auto tls, tls_listen_options(a));
   if (!ctx.debug) spdlog::set_level(spdlog::level::info);  // a daemon's log says what it does
   // Few malloc arenas: the pool's threads would otherwise each grow their own (RSS for nothing).
   ::mallopt(M_ARENA_MAX, 2);
@@ -66,6 +86,14 @@ Result<int> daemon(Context& ctx, const DaemonArgs& a) {
   };
   api::HttpServer server(loop, pool, api::make_rest_router({agent, *rt, *store, latency}), so);
   ZL_TRY(server.listen());
+  // The same API on TCP, only with TLS and client certificates, and only when asked for.
+  std::optional<api::HttpServer> tls_server;
+  if (tls) {
+    api::ServerOptions tso = so;
+    tso.tls = *tls;
+    tls_server.emplace(loop, pool, api::make_rest_router({agent, *rt, *store, latency}), tso);
+    ZL_TRY(tls_server->listen());
+  }
 
   // The Docker Engine API on its own socket, over the same runtime and image store.
   std::string docker_socket =
@@ -81,13 +109,15 @@ Result<int> daemon(Context& ctx, const DaemonArgs& a) {
     ZL_TRY(docker->listen());
   }
   ZL_TRY(agent.start());
-  spdlog::info("listening on {}{}", socket,
-               docker ? " and " + docker_socket + " (Docker API " + api::kDockerApiVersion + ")" : "");
+  spdlog::info("listening on {}{}{}", socket,
+               docker ? " and " + docker_socket + " (Docker API " + api::kDockerApiVersion + ")" : "",
+               tls_server ? " and " + tls_server->address() + " (TLS, client certificates required)" : "");
 
   boost::asio::signal_set signals(loop, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code&, int sig) {
     spdlog::info("signal {}: shutting down (containers keep running)", sig);
     server.close();
+    if (tls_server) tls_server->close();
     if (docker) docker->close();
     loop.stop();
   });
@@ -99,8 +129,8 @@ Result<int> daemon(Context& ctx, const DaemonArgs& a) {
   return 0;
 }
 
-DaemonClient client(Context& ctx) {
-  return DaemonClient(daemon_socket_path(ctx.root));
+Result<DaemonClient> client(Context& ctx) {
+  return DaemonClient::connect(ctx.root, ctx.daemon);
 }
 
 std::string replicas_cell(const json& s) {
@@ -150,7 +180,7 @@ struct DeployArgs {
 
 Result<int> deploy(Context& ctx, const DeployArgs& a) {
   ZL_TRY_ASSIGN(auto yaml, read_file(a.file));
-  auto c = client(ctx);
+  ZL_TRY_ASSIGN(auto c, client(ctx));
   ZL_TRY_ASSIGN(auto st, c.post("/v1/deployments", yaml, "application/yaml", {{"X-Zlayer-File", a.file}}));
   std::string name = st["name"];
   int code = 0;
@@ -182,7 +212,7 @@ struct StatusArgs {
 };
 
 Result<int> status(Context& ctx, const StatusArgs& a) {
-  auto c = client(ctx);
+  ZL_TRY_ASSIGN(auto c, client(ctx));
   json out;
   if (a.deployment.empty()) {
     ZL_TRY_ASSIGN(out, c.get("/v1/deployments"));
@@ -213,7 +243,7 @@ struct ScaleArgs {
 };
 
 Result<int> scale(Context& ctx, const ScaleArgs& a) {
-  auto c = client(ctx);
+  ZL_TRY_ASSIGN(auto c, client(ctx));
   ZL_TRY_ASSIGN(auto svc, resolve_service(c, a.service));
   ZL_TRY_ASSIGN(auto st, c.post(service_path(svc) + "/scale", json{{"replicas", a.replicas}}.dump()));
   print_status(json::array({st}));
@@ -221,14 +251,14 @@ Result<int> scale(Context& ctx, const ScaleArgs& a) {
 }
 
 Result<int> undeploy(Context& ctx, const std::string& name) {
-  auto c = client(ctx);
+  ZL_TRY_ASSIGN(auto c, client(ctx));
   ZL_TRY(c.del("/v1/deployments/" + HttpClient::url_encode(name)));
   std::cout << name << "\n";
   return 0;
 }
 
 Result<int> restart_service(Context& ctx, const std::string& ref) {
-  auto c = client(ctx);
+  ZL_TRY_ASSIGN(auto c, client(ctx));
   ZL_TRY_ASSIGN(auto svc, resolve_service(c, ref));
   ZL_TRY(c.post(service_path(svc) + "/restart", ""));
   std::cout << svc.first << "/" << svc.second << "\n";
@@ -239,7 +269,7 @@ Result<int> restart_service(Context& ctx, const std::string& ref) {
 
 Result<int> service_logs(Context& ctx, const std::string& ref, bool follow, bool timestamps,
                          std::optional<size_t> tail) {
-  auto c = client(ctx);
+  ZL_TRY_ASSIGN(auto c, client(ctx));
   ZL_TRY_ASSIGN(auto svc, resolve_service(c, ref));
   std::string path = service_path(svc) + "/logs?follow=" + (follow ? "1" : "0");
   if (tail) path += "&tail=" + std::to_string(*tail);
@@ -271,6 +301,12 @@ void add_agent_commands(CLI::App& app, Context& ctx) {
                 "Docker Engine API socket (default <root>/run/docker.sock; none: off)");
   d->add_option("--workers", da->workers, "Threads for API requests and container operations")
       ->capture_default_str();
+  d->add_option("--tls-listen", da->tls_listen,
+                "Also serve the API on IP:PORT over TLS, to clients with a certificate the --tls-ca signed "
+                "(default: no TCP listener)");
+  d->add_option("--tls-cert", da->tls_cert, "The TLS listener's certificate (PEM)");
+  d->add_option("--tls-key", da->tls_key, "Its private key (PEM, readable by root only)");
+  d->add_option("--tls-ca", da->tls_ca, "CA (PEM) whose client certificates are accepted");
   d->callback(run([&ctx, da] { return daemon(ctx, *da); }));
 
   auto dep = std::make_shared<DeployArgs>();

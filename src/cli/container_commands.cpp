@@ -276,6 +276,7 @@ json inspect_json(const ContainerInfo& c, const VolumeStore& volumes) {
                 {"StartedAt", rfc3339_nano(c.started_at)},
                 {"FinishedAt", rfc3339_nano(c.finished_at)}};
   if (c.exit) state["Exit"] = to_json(*c.exit);
+  if (c.health) state["Health"] = docker_health_json(*c.health);
   json mounts = json::array();
   for (const auto& m : c.spec.mounts) {
     if (m.type == Mount::Type::volume) {  // docker's form: the name, and where it is on the host
@@ -368,7 +369,8 @@ Result<int> logs(Context& ctx, const LogsArgs& a) {
     ZL_TRY_ASSIGN(q.since_unix_nano, parse_since(a.since));
   }
   if (auto found = rt->containers().resolve(a.container);
-      !found && found.error().kind == ErrorKind::not_found && fs::exists(daemon_socket_path(ctx.root)))
+      !found && found.error().kind == ErrorKind::not_found &&
+      (!ctx.daemon.host.empty() || fs::exists(daemon_socket_path(ctx.root))))
     return service_logs(ctx, a.container, a.follow, a.timestamps, q.tail);
   ZL_TRY(rt->container_logs(a.container, q, [&](const LogEntry& e) -> Status {
     auto& os = e.stream == LogEntry::Stream::stderr_stream ? std::cerr : std::cout;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/daemon_client.h"
 #include "image/registry_client.h"
 #include "runtime/linux/linux_runtime.h"
 #include "store/image_store.h"
@@ -19,6 +20,7 @@ struct Context {
   std::string oci_runtime = "auto";  // --runtime: auto | runc | crun | PATH
   net::NetConfig net;                // --cluster-cidr, --node-subnet, --bridge-prefix
   bool debug = false;
+  DaemonEndpointOptions daemon;  // --host, --tls-cert, --tls-key, --tls-ca: how to reach the daemon
 
   // The image store under root, created and initialised on first use.
   Result<ImageStore*> store();

@@ -29,6 +29,10 @@ int main(int argc, char** argv) {
   if (const char* v = std::getenv("ZLAYER_CLUSTER_CIDR"); v && *v) ctx.net.cluster_cidr = v;
   if (const char* v = std::getenv("ZLAYER_NODE_SUBNET"); v && *v) ctx.net.node_subnet = v;
   if (const char* v = std::getenv("ZLAYER_BRIDGE_PREFIX"); v && *v) ctx.net.bridge_prefix = v;
+  if (const char* v = std::getenv("ZLAYER_HOST"); v && *v) ctx.daemon.host = v;
+  if (const char* v = std::getenv("ZLAYER_TLS_CERT"); v && *v) ctx.daemon.tls_cert = v;
+  if (const char* v = std::getenv("ZLAYER_TLS_KEY"); v && *v) ctx.daemon.tls_key = v;
+  if (const char* v = std::getenv("ZLAYER_TLS_CA"); v && *v) ctx.daemon.tls_ca = v;
 
   CLI::App app{"zlayer: container runtime agent"};
   app.set_version_flag("--version", std::string("zlayer ") + ZLAYER_VERSION);
@@ -46,6 +50,15 @@ int main(int argc, char** argv) {
   app.add_option("--bridge-prefix", ctx.net.bridge_prefix, "Name prefix of zlayer's bridges (env ZLAYER_BRIDGE_PREFIX)")
       ->capture_default_str();
   app.add_flag("--debug", ctx.debug, "Log debug messages to stderr");
+  app.add_option(
+      "--host", ctx.daemon.host,
+      "The daemon to talk to: https://HOST:PORT (its TLS listener) or unix:///PATH (env ZLAYER_HOST; "
+      "default: <root>/run/zlayer.sock)");
+  app.add_option("--tls-cert", ctx.daemon.tls_cert,
+                 "Client certificate (PEM) for an https --host (env ZLAYER_TLS_CERT)");
+  app.add_option("--tls-key", ctx.daemon.tls_key, "Its private key (PEM) (env ZLAYER_TLS_KEY)");
+  app.add_option("--tls-ca", ctx.daemon.tls_ca,
+                 "CA (PEM) that signed the daemon's certificate (env ZLAYER_TLS_CA)");
   app.parse_complete_callback([&] { zl::init_logging(ctx.debug); });
 
   zl::cli::add_image_commands(app, ctx);

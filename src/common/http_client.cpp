@@ -153,6 +153,10 @@ Result<HttpResponse> HttpClient::perform(const HttpRequest& req) {
   char errbuf[CURL_ERROR_SIZE] = {};
   api->easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
   api->easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, req.unix_socket.empty() ? nullptr : req.unix_socket.c_str());
+  auto opt_path = [](const std::string& p) { return p.empty() ? nullptr : p.c_str(); };
+  api->easy_setopt(c, CURLOPT_SSLCERT, opt_path(req.tls_client_cert));
+  api->easy_setopt(c, CURLOPT_SSLKEY, opt_path(req.tls_client_key));
+  if (!req.tls_ca_file.empty()) api->easy_setopt(c, CURLOPT_CAINFO, req.tls_ca_file.c_str());
 
   CURLcode rc = api->easy_perform(c);
   api->easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp.status);

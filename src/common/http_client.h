@@ -24,6 +24,9 @@ struct HttpRequest {
   std::string method = "GET";  // GET, HEAD, POST, or any other verb
   std::string url;
   std::string unix_socket;  // when set, connect to this unix socket (url still gives host and path)
+  // https: a client certificate and its key (PEM) to present, and the CA file to verify the
+  // server with instead of the system's.
+  std::string tls_client_cert, tls_client_key, tls_ca_file;
   HttpHeaders headers;
   std::string body;              // POST body
   bool follow_redirects = true;  // blobs are redirected to storage; Authorization is not forwarded off-host

@@ -15,6 +15,26 @@ namespace zl {
 enum class ContainerStatus { created, running, paused, exited, unknown };
 std::string_view to_string(ContainerStatus s);
 
+// One health probe of a container (docker's State.Health.Log entry): when it ran, its result
+// (0 passed; a command's own exit code, else 1) and what it said (a command's output, a network
+// probe's error).
+struct HealthProbe {
+  int64_t start_unix_nano = 0, end_unix_nano = 0;
+  int exit_code = 0;
+  std::string output;
+  bool operator==(const HealthProbe&) const = default;
+};
+
+// A container's health as the supervisor that checks it judges it (docker's State.Health):
+// starting until a probe passes, healthy, or unhealthy after too many failures in a row.
+struct ContainerHealth {
+  std::string status;  // starting | healthy | unhealthy
+  int failing_streak = 0;
+  std::vector<HealthProbe> log;  // the last probes, oldest first
+  static constexpr size_t kLogSize = 5;
+  bool operator==(const ContainerHealth&) const = default;
+};
+
 struct ContainerInfo {
   std::string id;    // 64 hex digits
   std::string name;
@@ -31,6 +51,7 @@ struct ContainerInfo {
   fs::path rootfs;    // the overlay mount point
   std::string oci_runtime;
   std::optional<net::ContainerNetwork> network;  // how it is connected (none for older containers)
+  std::optional<ContainerHealth> health;  // when something health-checks it (the agent)
 };
 
 }  // namespace zl

@@ -1,5 +1,7 @@
 #include "runtime/container_json.h"
 
+#include "common/time_format.h"
+
 namespace zl {
 
 using json = nlohmann::json;
@@ -194,6 +196,44 @@ Result<ExitInfo> exit_info_from_json(const json& j) {
   } catch (const json::exception& ex) {
     return invalid_argument("exit info: {}", ex.what());
   }
+}
+
+json to_json(const ContainerHealth& h) {
+  json log = json::array();
+  for (const auto& p : h.log)
+    log.push_back({{"start", p.start_unix_nano},
+                   {"end", p.end_unix_nano},
+                   {"exit_code", p.exit_code},
+                   {"output", p.output}});
+  return {{"status", h.status}, {"failing_streak", h.failing_streak}, {"log", log}};
+}
+
+Result<ContainerHealth> container_health_from_json(const json& j) {
+  try {
+    ContainerHealth h;
+    h.status = j.at("status").get<std::string>();
+    if (h.status != "starting" && h.status != "healthy" && h.status != "unhealthy")
+      return invalid_argument("unknown health status \"{}\"", h.status);
+    h.failing_streak = j.at("failing_streak").get<int>();
+    for (const auto& p : j.at("log"))
+      h.log.push_back({.start_unix_nano = p.at("start").get<int64_t>(),
+                       .end_unix_nano = p.at("end").get<int64_t>(),
+                       .exit_code = p.at("exit_code").get<int>(),
+                       .output = p.at("output").get<std::string>()});
+    return h;
+  } catch (const json::exception& ex) {
+    return invalid_argument("health: {}", ex.what());
+  }
+}
+
+json docker_health_json(const ContainerHealth& h) {
+  json log = json::array();
+  for (const auto& p : h.log)
+    log.push_back({{"Start", rfc3339_nano(p.start_unix_nano)},
+                   {"End", rfc3339_nano(p.end_unix_nano)},
+                   {"ExitCode", p.exit_code},
+                   {"Output", p.output}});
+  return {{"Status", h.status}, {"FailingStreak", h.failing_streak}, {"Log", log}};
 }
 
 nlohmann::json docker_network_settings(const ContainerInfo& c) {

@@ -161,6 +161,19 @@ Status ContainerStore::save_state(const std::string& id, const ContainerRunState
   return write_file_atomic(dir_ / id / "state.json", j.dump(2), 0600);
 }
 
+std::optional<ContainerHealth> ContainerStore::load_health(const std::string& id) const {
+  auto text = read_file(dir_ / id / "health.json");
+  if (!text) return std::nullopt;
+  json j = json::parse(*text, nullptr, false);
+  if (j.is_discarded()) return std::nullopt;
+  auto h = container_health_from_json(j);
+  return h ? std::optional<ContainerHealth>(std::move(*h)) : std::nullopt;
+}
+
+Status ContainerStore::save_health(const std::string& id, const ContainerHealth& h) const {
+  return write_file_atomic(dir_ / id / "health.json", to_json(h).dump(), 0600, Sync::atomic);
+}
+
 Status ContainerStore::reserve_name(const std::string& name, const std::string& id) const {
   fs::path link = dir_ / "names" / name;
   if (::symlink(id.c_str(), link.c_str()) == 0) return {};

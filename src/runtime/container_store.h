@@ -1,7 +1,8 @@
 // Containers on disk, the single truth about them: <root>/containers/<id>/ holds container.json
-// (what was asked and resolved at create, written once) and state.json (start/stop bookkeeping),
-// both written atomically; <root>/containers/names/<name> is a symlink to the id, which makes
-// name reservation atomic. Every change to one container holds its lock file.
+// (what was asked and resolved at create, written once), state.json (start/stop bookkeeping)
+// and, for a container the agent health-checks, health.json, all written atomically;
+// <root>/containers/names/<name> is a symlink to the id, which makes name reservation atomic.
+// Every change to one container holds its lock file.
 #pragma once
 
 #include <optional>
@@ -45,6 +46,11 @@ class ContainerStore {
   Status save(const ContainerRecord& rec) const;
   Result<ContainerRunState> load_state(const std::string& id) const;
   Status save_state(const std::string& id, const ContainerRunState& st) const;
+  // health.json: what the container's supervisor last judged (nullopt when nothing checks it, or
+  // when a crash left the file unreadable: it is written again at the next change).
+  std::optional<ContainerHealth> load_health(const std::string& id) const;
+  // Atomic, not durable: after a crash the supervisor probes again anyway.
+  Status save_health(const std::string& id, const ContainerHealth& h) const;
 
   // Deletes the container's directory: first renamed out of sight (so every other command sees
   // the container either whole or gone), then removed. Leftovers of a crash go at init().

@@ -41,6 +41,9 @@ class Runtime {
   virtual Status remove_container(const std::string& ref, bool force) = 0;
 
   virtual Result<ContainerInfo> inspect_container(const std::string& ref) = 0;
+  // Records the health a supervisor judged (shown by inspect as ContainerInfo::health until the
+  // next record; gone with the container).
+  virtual Status set_container_health(const std::string& ref, const ContainerHealth& health) = 0;
   virtual Result<std::vector<ContainerInfo>> list_containers() = 0;
   // Blocks until the container has exited (returns at once if it has); timeout -> nullopt.
   virtual Result<std::optional<ExitInfo>> wait_container(

@@ -254,6 +254,112 @@ services:
   EXPECT_TRUE(records().contains("0.api.service.local"));
 }
 
+TEST_F(Daemon, InspectShowsReplicaHealthFromDisk) {
+  auto r = deploy(R"(version: v1
+deployment: checked
+services:
+  up:
+    image: {name: "busybox:1.0", pull_policy: never}
+    command: {entrypoint: [httpd, -f, -p, "8080", -h, /tmp]}
+    stop_grace_period: 1s
+    health:
+      start_grace: 200ms
+      interval: 300ms
+      timeout: 1s
+      retries: 2
+      check: {type: tcp, port: 8080}
+  down:
+    image: {name: "busybox:1.0", pull_policy: never}
+    command: {entrypoint: [sleep, "1000"]}
+    stop_grace_period: 1s
+    restart_policy: {kind: "no"}
+    health:
+      start_grace: 200ms
+      interval: 300ms
+      timeout: 1s
+      retries: 2
+      check: {type: tcp, port: 9999}
+)");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto d = wait_for(
+      "checked",
+      [](const json& d) {
+        const auto& up = service(d, "up");
+        const auto& down = service(d, "down");
+        return up.contains("containers") && up["containers"].size() == 1 &&
+               up["containers"][0]["health"] == "healthy" && down.contains("containers") &&
+               down["containers"].size() == 1 && down["containers"][0]["health"] == "unhealthy";
+      },
+      60s, "up healthy and down unhealthy");
+  ASSERT_FALSE(HasFailure());
+  std::string up = service(d, "up")["containers"][0]["id"], down = service(d, "down")["containers"][0]["id"];
+  EXPECT_EQ(service(d, "down")["restarts"], 0) << "restart_policy no: an unhealthy replica stays";
+
+  // `zlayer inspect` reads the containers' state from disk: docker's State.Health.
+  auto inspect = [&](const std::string& id) {
+    auto i = zlayer({"inspect", id});
+    EXPECT_EQ(i.exit_code, 0) << i.err;
+    auto j = json::parse(i.out, nullptr, false);
+    return j.is_array() && j.size() == 1 ? j[0]["State"] : json();
+  };
+  auto ok = inspect(up);
+  ASSERT_TRUE(ok.contains("Health")) << ok.dump(2);
+  EXPECT_EQ(ok["Health"]["Status"], "healthy") << ok.dump(2);
+  EXPECT_EQ(ok["Health"]["FailingStreak"], 0);
+  ASSERT_FALSE(ok["Health"]["Log"].empty()) << ok.dump(2);
+  EXPECT_EQ(ok["Health"]["Log"].back()["ExitCode"], 0) << ok.dump(2);
+  EXPECT_NE(ok["Health"]["Log"].back()["End"], "0001-01-01T00:00:00Z");
+
+  // The failing one: the streak grows with every probe (it is written at each change).
+  auto bad = inspect(down);
+  ASSERT_TRUE(bad.contains("Health")) << bad.dump(2);
+  EXPECT_EQ(bad["Health"]["Status"], "unhealthy") << bad.dump(2);
+  int streak = bad["Health"]["FailingStreak"];
+  EXPECT_GE(streak, 2) << bad.dump(2);
+  ASSERT_FALSE(bad["Health"]["Log"].empty());
+  EXPECT_LE(bad["Health"]["Log"].size(), 5u);
+  EXPECT_EQ(bad["Health"]["Log"].back()["ExitCode"], 1);
+  EXPECT_NE(bad["Health"]["Log"].back()["Output"].get<std::string>().find("tcp port 9999"), std::string::npos)
+      << bad.dump(2);
+  std::this_thread::sleep_for(1s);
+  EXPECT_GT(inspect(down)["Health"]["FailingStreak"].get<int>(), streak);
+
+  // A healthy replica's file is not rewritten at every passing probe.
+  fs::path health_file = root_ / "containers" / up / "health.json";
+  struct stat before = {}, after = {};
+  ASSERT_EQ(::stat(health_file.c_str(), &before), 0);
+  std::this_thread::sleep_for(1500ms);
+  ASSERT_EQ(::stat(health_file.c_str(), &after), 0);
+  EXPECT_EQ(before.st_mtim.tv_sec, after.st_mtim.tv_sec);
+  EXPECT_EQ(before.st_mtim.tv_nsec, after.st_mtim.tv_nsec);
+
+  // The REST API's container and the Docker API's inspect say the same.
+  auto rest = api("GET", "/v1/containers/" + down);
+  ASSERT_EQ(rest.status, 200) << rest.raw;
+  EXPECT_EQ(rest.body["health"]["status"], "unhealthy") << rest.raw;
+  EXPECT_GE(rest.body["health"]["failing_streak"].get<int>(), 2) << rest.raw;
+  EXPECT_EQ(api("GET", "/v1/containers/" + up).body["health"]["status"], "healthy");
+  HttpRequest dr;
+  dr.url = "http://docker/v1.41/containers/" + down + "/json";
+  dr.unix_socket = (root_ / "run" / "docker.sock").string();
+  auto docker = http_.perform(dr);
+  ASSERT_TRUE(docker) << docker.error().message;
+  auto dj = json::parse(docker->body, nullptr, false);
+  ASSERT_TRUE(dj.is_object()) << docker->body;
+  EXPECT_EQ(dj["State"]["Health"]["Status"], "unhealthy") << docker->body;
+  EXPECT_GE(dj["State"]["Health"]["FailingStreak"].get<int>(), 2) << docker->body;
+
+  // A container nothing checks has no Health.
+  auto plain = zlayer({"run", "-d", "--name", "unchecked", "busybox:1.0", "sleep", "100"});
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_FALSE(inspect("unchecked").contains("Health"));
+
+  // Without the daemon, inspect still shows what it last recorded.
+  kill_daemon();
+  EXPECT_EQ(inspect(down)["Health"]["Status"], "unhealthy");
+  EXPECT_EQ(inspect(up)["Health"]["Status"], "healthy");
+}
+
 TEST_F(Daemon, RollingUpdateReplacesOneReplicaAtATime) {
   auto spec = [](const std::string& v) {
     return R"(version: v1

@@ -147,6 +147,7 @@ json inspect_json(const ContainerInfo& c) {
                 {"Error", c.exit && c.exit->reason == ExitInfo::Reason::runtime_error ? c.exit->message : ""},
                 {"StartedAt", rfc3339(c.started_at)},
                 {"FinishedAt", rfc3339(c.finished_at)}};
+  if (c.health) state["Health"] = docker_health_json(*c.health);
   json host = {{"AutoRemove", s.auto_remove},
                {"Privileged", s.privileged},
                {"ReadonlyRootfs", s.read_only_rootfs},
@@ -462,12 +463,9 @@ void add_container_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d) {
     bool tty = c->spec.tty;
     bool want_in = req.query_flag("stdin") && c->spec.open_stdin;
     std::string pending;
-    UnixSocket sock = res.upgrade(101,
-                                  {{"Content-Type", tty ? "application/vnd.docker.raw-stream"
-                                                        : "application/vnd.docker.multiplexed-stream"},
-                                   {"Connection", "Upgrade"},
-                                   {"Upgrade", "tcp"}},
-                                  pending);
+    auto hijacked = hijack(res, tty, pending);
+    if (!hijacked) return;  // answered already
+    UnixSocket& sock = *hijacked;
     auto out = Pipe::make(), err = Pipe::make(), in = Pipe::make();
     if (!out || !err || !in) return;
     std::mutex mu;

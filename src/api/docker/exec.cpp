@@ -105,14 +105,11 @@ void add_exec_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d) {
     std::string pending;
     std::optional<UnixSocket> sock;
     bool upgraded = req.header("Upgrade").has_value();
-    if (upgraded)
-      sock.emplace(res.upgrade(101,
-                               {{"Content-Type", tty ? "application/vnd.docker.raw-stream"
-                                                     : "application/vnd.docker.multiplexed-stream"},
-                                {"Connection", "Upgrade"},
-                                {"Upgrade", "tcp"}},
-                               pending));
-    else
+    if (upgraded) {
+      auto hijacked = hijack(res, tty, pending);
+      if (!hijacked) return finish(126);  // answered already
+      sock.emplace(std::move(*hijacked));
+    } else
       res.begin_stream(
           200, tty ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream");
     auto send = [&](StreamKind kind, const std::string& data) {

@@ -16,4 +16,13 @@ std::string frame(StreamKind kind, std::string_view data) {
   return out;
 }
 
+Result<UnixSocket> hijack(Responder& res, bool tty, std::string& pending) {
+  return res.upgrade(101,
+                     {{"Content-Type", tty ? "application/vnd.docker.raw-stream"
+                                           : "application/vnd.docker.multiplexed-stream"},
+                      {"Connection", "Upgrade"},
+                      {"Upgrade", "tcp"}},
+                     pending);
+}
+
 }  // namespace zl::api::docker

@@ -369,7 +369,8 @@ Result<ContainerInfo> LinuxRuntime::info(const std::string& id) {
                   .cgroups_path = rec.cgroups_path,
                   .dir = paths.dir,
                   .rootfs = paths.bundle() / "rootfs",
-                  .oci_runtime = rec.oci_runtime};
+                  .oci_runtime = rec.oci_runtime,
+                  .health = containers_.load_health(id)};
   if (auto network = net_manager().load(id); network) {
     c.network = std::move(*network);
   } else {
@@ -682,6 +683,12 @@ Status LinuxRuntime::remove_container(const std::string& ref, bool force) {
 Result<ContainerInfo> LinuxRuntime::inspect_container(const std::string& ref) {
   ZL_TRY_ASSIGN(auto id, containers_.resolve(ref));
   return info(id);
+}
+
+Status LinuxRuntime::set_container_health(const std::string& ref, const ContainerHealth& health) {
+  ZL_TRY_ASSIGN(auto id, containers_.resolve(ref));
+  ZL_TRY_ASSIGN(auto lock, containers_.lock(id));  // not while it is being removed
+  return containers_.save_health(id, health);
 }
 
 Result<std::vector<ContainerInfo>> LinuxRuntime::list_containers() {

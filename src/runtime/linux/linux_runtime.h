@@ -49,6 +49,7 @@ class LinuxRuntime : public Runtime {
   Status resume_container(const std::string& ref) override;
   Status remove_container(const std::string& ref, bool force) override;
   Result<ContainerInfo> inspect_container(const std::string& ref) override;
+  Status set_container_health(const std::string& ref, const ContainerHealth& health) override;
   Result<std::vector<ContainerInfo>> list_containers() override;
   Result<std::optional<ExitInfo>> wait_container(const std::string& ref,
                                                  std::optional<std::chrono::milliseconds> timeout = {}) override;

@@ -83,6 +83,7 @@ TEST(ReplicaSpec, MapsEveryPerContainerField) {
   EXPECT_EQ(c->labels, (std::map<std::string, std::string>{{"com.acme.team", "storefront"},
                                                            {"tier", "frontend"},
                                                            {"zlayer.deployment", "shop"},
+                                                           {"zlayer.health-gated", "true"},
                                                            {"zlayer.service", "web"},
                                                            {"zlayer.replica", "2"},
                                                            {"zlayer.spec-hash", spec::spec_hash(web)}}));
@@ -114,12 +115,14 @@ TEST(ReplicaSpec, DefaultsLeaveTheRuntimesChoice) {
   EXPECT_FALSE(c->resources.pids_limit);
   EXPECT_TRUE(c->mounts.empty());
   EXPECT_TRUE(c->cap_add.empty());
-  EXPECT_EQ(c->labels.size(), 4u);
+  EXPECT_EQ(c->labels.size(), 5u);  // zlayer's, with health-gated: an endpoint gets a tcp check
+  EXPECT_EQ(c->labels.at(kHealthGatedLabel), "true");
 
   auto report = container_spec_for(d, "nightly-report", 1);
   ASSERT_TRUE(report) << report.error().message;
   EXPECT_FALSE(report->entrypoint);
   EXPECT_EQ(report->cmd, (std::vector<std::string>{"report", "--since", "24h"}));
+  EXPECT_FALSE(report->labels.contains(kHealthGatedLabel)) << "no check: its names are there at once";
 }
 
 TEST(ReplicaSpec, SpecHashLabelFollowsTheService) {
