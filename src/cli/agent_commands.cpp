@@ -58,8 +58,9 @@ Result<int> daemon(Context& ctx, const DaemonArgs& a) {
   if (::geteuid() != 0) return permission_denied("zlayer daemon must run as root");
   ZL_TRY_ASSIGN(auto tls, tls_listen_options(a));
   if (!ctx.debug) spdlog::set_level(spdlog::level::info);  // a daemon's log says what it does
-  // Few malloc arenas: the pool's threads would otherwise each grow their own (RSS for nothing).
-  ::mallopt(M_ARENA_MAX, 2);
+  // One malloc arena: the pool's threads would otherwise each grow their own (RSS for nothing;
+  // they wait on processes far more than on each other's allocations).
+  ::mallopt(M_ARENA_MAX, 1);
   ZL_TRY_ASSIGN(ImageStore * store, ctx.store());
   ZL_TRY_ASSIGN(LinuxRuntime * rt, ctx.runtime());
   ZL_TRY_ASSIGN(auto oci, rt->oci_runtime());  // chosen once, before any thread needs it
