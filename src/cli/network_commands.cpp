@@ -141,6 +141,33 @@ void add_network_commands(CLI::App& app, Context& ctx) {
     }
     return failures ? 1 : 0;
   }));
+
+  struct ConnectArgs {
+    std::string network, container;
+    std::vector<std::string> aliases;
+    bool force = false;
+  };
+  auto connect_args = std::make_shared<ConnectArgs>();
+  auto* cn = network->add_subcommand("connect", "Connect a container to one more network");
+  cn->add_option("network", connect_args->network)->required();
+  cn->add_option("container", connect_args->container)->required();
+  cn->add_option("--alias", connect_args->aliases, "More names for the container on this network");
+  cn->callback(run([&ctx, connect_args]() -> Result<int> {
+    ZL_TRY_ASSIGN(LinuxRuntime * rt, ctx.runtime());
+    ZL_TRY(rt->connect_network(connect_args->container, connect_args->network, connect_args->aliases));
+    return 0;
+  }));
+
+  auto disconnect_args = std::make_shared<ConnectArgs>();
+  auto* dc = network->add_subcommand("disconnect", "Disconnect a container from a network");
+  dc->add_option("network", disconnect_args->network)->required();
+  dc->add_option("container", disconnect_args->container)->required();
+  dc->add_flag("-f,--force", disconnect_args->force, "Accepted as docker's (a running container is never refused)");
+  dc->callback(run([&ctx, disconnect_args]() -> Result<int> {
+    ZL_TRY_ASSIGN(LinuxRuntime * rt, ctx.runtime());
+    ZL_TRY(rt->disconnect_network(disconnect_args->container, disconnect_args->network));
+    return 0;
+  }));
 }
 
 }  // namespace zl::cli

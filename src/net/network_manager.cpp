@@ -368,54 +368,14 @@ Result<ContainerNetwork> NetworkManager::finish_attach(PendingAttach& p) {
   // (lo is up already: NetNs::create brings it up.)
 
   for (size_t i = 0; i < cn.endpoints.size(); ++i) {
-    NetworkEndpoint& ep = cn.endpoints[i];
-    const NetworkRecord& n = nets[i];
-    std::optional<FileLock> lock;
-    auto fail = [&](Error e) {
-      lock.reset();  // undo takes it again
+    bool ran = false;
+    if (auto st = add_endpoint(id, cn.netns, cn.endpoints[i], nets[i], i == 0, req.dns_names, ran); !st) {
+      added = ran ? i + 1 : i;
       undo();
       return tl::unexpected(
-          std::move(e).wrap(fmt::format("connect container {} to network {}", req.container_name, n.name)));
-    };
-    auto locked = store_.lock(n.name);
-    if (!locked) return fail(locked.error());
-    lock.emplace(std::move(*locked));
-    bool fresh_bridge = !link_exists(n.bridge);
-    CniRuntimeArgs args{.container_id = cni_container_id(id), .netns = cn.netns, .ifname = ep.ifname};
-    args.runtime_config = ep.runtime_config;
-    auto result = cni_.add(ep.cni_config, args);
-    if (!result) return fail(result.error());
+          st.error().wrap(fmt::format("connect container {} to network {}", req.container_name, nets[i].name)));
+    }
     added = i + 1;
-    ep.cni_result = result->raw;
-    const CniIpConfig* ip = result->container_ip();
-    if (!ip) return fail(Error{ErrorKind::internal, "the CNI result has no address for the container"});
-    auto slash = ip->address.find('/');
-    ep.address = ip->address.substr(0, slash);
-    ep.prefix_len = slash == std::string::npos ? 32 : std::stoi(ip->address.substr(slash + 1));
-    ep.gateway = ip->gateway;
-    if (const CniInterface* itf = result->container_interface()) ep.mac = itf->mac;
-    if (i == 0 && !ep.gateway.empty()) {  // the primary network has the default route
-      int uplink = host_uplink_mtu();
-      auto st = run_in_netns(cn.netns, [&] { return set_default_route_mtu(ep.ifname, ep.gateway, uplink); });
-      if (!st) return fail(st.error());
-    }
-    if (fresh_bridge) {
-      if (auto st = ensure_isolation(n.bridge, cfg_.bridge_prefix.substr(0, 2) + "+", n.name); !st)
-        return fail(st.error());
-    }
-    // Checked once per bridge and boot (3 iptables -C; a bridge made by an older zlayer lacks
-    // them), not on every attach.
-    fs::path stamp_file = store_.network_dir(n.name) / "egress.stamp";
-    std::string stamp = egress_stamp(n.bridge);
-    if (fresh_bridge || read_file(stamp_file).value_or("") != stamp) {
-      if (auto st = ensure_network_egress(n.bridge, n.subnet.str(), n.name); !st) return fail(st.error());
-      if (auto st = write_file_atomic(stamp_file, stamp, 0644, Sync::atomic); !st) return fail(st.error());
-    }
-    ep.dns_names = req.dns_names;
-    auto records = store_.load_dns(n.name);
-    if (!records) return fail(records.error());
-    add_dns_names(*records, ep.dns_names, ep.address);
-    if (auto st = store_.save_dns(n.name, *records); !st) return fail(st.error());
   }
   if (auto st = save_record(id, cn); !st) {
     undo();
@@ -423,6 +383,72 @@ Result<ContainerNetwork> NetworkManager::finish_attach(PendingAttach& p) {
   }
   p.ns->release();
   return cn;
+}
+
+Status NetworkManager::add_endpoint(const std::string& id, const std::string& netns, NetworkEndpoint& ep,
+                                    const NetworkRecord& n, bool primary, const std::vector<std::string>& names,
+                                    bool& ran) {
+  ZL_TRY_ASSIGN(auto lock, store_.lock(n.name));
+  bool fresh_bridge = !link_exists(n.bridge);
+  CniRuntimeArgs args{.container_id = cni_container_id(id), .netns = netns, .ifname = ep.ifname};
+  args.runtime_config = ep.runtime_config;
+  ZL_TRY_ASSIGN(auto result, cni_.add(ep.cni_config, args));
+  ran = true;
+  ep.cni_result = result.raw;
+  const CniIpConfig* ip = result.container_ip();
+  if (!ip) return internal("the CNI result has no address for the container");
+  auto slash = ip->address.find('/');
+  ep.address = ip->address.substr(0, slash);
+  ep.prefix_len = slash == std::string::npos ? 32 : std::stoi(ip->address.substr(slash + 1));
+  ep.gateway = ip->gateway;
+  if (const CniInterface* itf = result.container_interface()) ep.mac = itf->mac;
+  if (primary && !ep.gateway.empty()) {  // the primary network has the default route
+    int uplink = host_uplink_mtu();
+    ZL_TRY(run_in_netns(netns, [&] { return set_default_route_mtu(ep.ifname, ep.gateway, uplink); }));
+  }
+  if (fresh_bridge) ZL_TRY(ensure_isolation(n.bridge, cfg_.bridge_prefix.substr(0, 2) + "+", n.name));
+  // Checked once per bridge and boot (3 iptables -C; a bridge made by an older zlayer lacks
+  // them), not on every attach.
+  fs::path stamp_file = store_.network_dir(n.name) / "egress.stamp";
+  std::string stamp = egress_stamp(n.bridge);
+  if (fresh_bridge || read_file(stamp_file).value_or("") != stamp) {
+    ZL_TRY(ensure_network_egress(n.bridge, n.subnet.str(), n.name));
+    ZL_TRY(write_file_atomic(stamp_file, stamp, 0644, Sync::atomic));
+  }
+  ep.dns_names = names;
+  ZL_TRY_ASSIGN(auto records, store_.load_dns(n.name));
+  add_dns_names(records, ep.dns_names, ep.address);
+  return store_.save_dns(n.name, records);
+}
+
+Status NetworkManager::remove_endpoint(const std::string& id, const std::string& netns, NetworkEndpoint& ep,
+                                       const std::vector<Reservation>& reserved) {
+  auto lock = store_.lock(ep.network);  // gone: the records went with it, CNI DEL still runs
+  std::optional<json> prev;
+  if (!ep.cni_result.is_null()) {
+    prev = ep.cni_result;
+  } else {  // ADD never finished: what host-local reserved tells the address
+    std::string addr;
+    int prefix = 24;
+    for (const auto& r : reserved)
+      if (r.owner == id && r.network == ep.network && r.ifname == ep.ifname) addr = r.address;
+    if (auto n = store_.load(ep.network)) prefix = n->subnet.prefix;
+    prev = synthesized_result(ep.ifname, netns, addr, prefix);
+  }
+  CniRuntimeArgs args{.container_id = cni_container_id(id), .netns = netns, .ifname = ep.ifname};
+  if (ep.runtime_config.is_object()) args.runtime_config = ep.runtime_config;
+  Status deleted;
+  if (!ep.cni_config.is_null()) deleted = cni_.del(ep.cni_config, args, prev);
+  if (lock && !ep.address.empty()) {
+    if (auto records = store_.load_dns(ep.network)) {
+      remove_dns_address(*records, ep.address);
+      (void)store_.save_dns(ep.network, *records);
+    }
+  }
+  if (!deleted)
+    return tl::unexpected(
+        deleted.error().wrap(fmt::format("disconnect container {} from network {}", id.substr(0, 12), ep.network)));
+  return {};
 }
 
 Status NetworkManager::detach_record(const std::string& id, ContainerNetwork& cn, bool reaping) {
@@ -441,33 +467,7 @@ Status NetworkManager::detach_record(const std::string& id, ContainerNetwork& cn
   std::vector<Reservation> reserved;
   if (reaping) reserved = reservations();
   for (auto it = cn.endpoints.rbegin(); it != cn.endpoints.rend(); ++it) {
-    NetworkEndpoint& ep = *it;
-    auto lock = store_.lock(ep.network);  // gone: the records went with it, CNI DEL still runs
-    std::optional<json> prev;
-    if (!ep.cni_result.is_null()) {
-      prev = ep.cni_result;
-    } else {  // ADD never finished: what host-local reserved tells the address
-      std::string addr;
-      int prefix = 24;
-      for (const auto& r : reserved)
-        if (r.owner == id && r.network == ep.network && r.ifname == ep.ifname) addr = r.address;
-      if (auto n = store_.load(ep.network)) prefix = n->subnet.prefix;
-      prev = synthesized_result(ep.ifname, cn.netns, addr, prefix);
-    }
-    CniRuntimeArgs args{
-        .container_id = cni_container_id(id), .netns = mounted ? cn.netns : "", .ifname = ep.ifname};
-    if (ep.runtime_config.is_object()) args.runtime_config = ep.runtime_config;
-    if (!ep.cni_config.is_null()) {
-      if (auto st = cni_.del(ep.cni_config, args, prev); !st && !first)
-        first = st.error().wrap(
-            fmt::format("disconnect container {} from network {}", id.substr(0, 12), ep.network));
-    }
-    if (lock && !ep.address.empty()) {
-      if (auto records = store_.load_dns(ep.network)) {
-        remove_dns_address(*records, ep.address);
-        (void)store_.save_dns(ep.network, *records);
-      }
-    }
+    if (auto st = remove_endpoint(id, mounted ? cn.netns : "", *it, reserved); !st && !first) first = st.error();
   }
   if (first) return tl::unexpected(*first);
   // Without its namespace the bridge plugin cannot find the addresses whose masquerade rules
@@ -476,6 +476,61 @@ Status NetworkManager::detach_record(const std::string& id, ContainerNetwork& cn
     ZL_TRY(remove_tagged_rules(fmt::format("id: \"{}\"", cni_container_id(id))));
   if (!cn.netns.empty()) ZL_TRY(remove_netns(cn.netns));
   return {};
+}
+
+Result<NetworkEndpoint> NetworkManager::connect_network(const std::string& id, const std::string& network,
+                                                        const std::vector<std::string>& aliases) {
+  ZL_TRY_ASSIGN(auto cn, load(id));
+  if (!cn) return not_found("container {} has no network record", id.substr(0, 12));
+  if (cn->mode != NetworkMode::bridge || cn->netns.empty() || !netns_mounted(cn->netns))
+    return invalid_argument("container {} uses network mode {}: it cannot join other networks", id.substr(0, 12),
+                            to_string(cn->mode));
+  ZL_TRY_ASSIGN(auto n, resolve_network(network));
+  std::set<std::string> ifnames;
+  for (const auto& ep : cn->endpoints) {
+    if (ep.network == n.name)
+      return conflict("container {} is on network {} already", id.substr(0, 12), n.name);
+    ifnames.insert(ep.ifname);
+  }
+  std::string ifname;
+  for (int i = 0; ifname.empty(); ++i)
+    if (!ifnames.count("eth" + std::to_string(i))) ifname = "eth" + std::to_string(i);
+  bool primary = cn->endpoints.empty();
+  NetworkEndpoint ep{.network = n.name,
+                     .network_id = n.id,
+                     .ifname = ifname,
+                     .cni_config = cni_config(n, primary, false),
+                     .runtime_config = json::object()};
+  // Its names where it is already (the first network's: name, aliases, service names) and the new aliases.
+  std::vector<std::string> names = primary ? std::vector<std::string>{} : cn->endpoints.front().dns_names;
+  names.insert(names.end(), aliases.begin(), aliases.end());
+  // Recorded first (without an address), so that a crash from here on leaves it to reap by.
+  cn->endpoints.push_back(ep);
+  ZL_TRY(save_record(id, *cn));
+  bool ran = false;
+  NetworkEndpoint& added = cn->endpoints.back();
+  if (auto st = add_endpoint(id, cn->netns, added, n, primary, names, ran); !st) {
+    if (ran) (void)remove_endpoint(id, cn->netns, added, {});
+    cn->endpoints.pop_back();
+    (void)save_record(id, *cn);
+    return tl::unexpected(st.error().wrap(fmt::format("connect container {} to network {}", id.substr(0, 12), n.name)));
+  }
+  ZL_TRY(save_record(id, *cn));
+  return added;
+}
+
+Status NetworkManager::disconnect_network(const std::string& id, const std::string& network) {
+  ZL_TRY_ASSIGN(auto cn, load(id));
+  ZL_TRY_ASSIGN(auto n, resolve_network(network));
+  auto not_on = [&] { return not_found("container {} is not connected to network {}", id.substr(0, 12), n.name); };
+  if (!cn) return not_on();
+  auto it = std::find_if(cn->endpoints.begin(), cn->endpoints.end(),
+                         [&](const NetworkEndpoint& ep) { return ep.network == n.name; });
+  if (it == cn->endpoints.end()) return not_on();
+  std::string netns = netns_mounted(cn->netns) ? cn->netns : "";
+  ZL_TRY(remove_endpoint(id, netns, *it, {}));
+  cn->endpoints.erase(it);
+  return save_record(id, *cn);
 }
 
 Status NetworkManager::set_dns_names(const std::string& id, const std::vector<std::string>& names, bool published) {

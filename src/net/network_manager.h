@@ -76,6 +76,13 @@ class NetworkManager {
   // attach in two steps (PendingAttach). On failure of either nothing of it is left.
   Result<PendingAttach> begin_attach(const AttachRequest& req);
   Result<ContainerNetwork> finish_attach(PendingAttach& pending);
+  // A container (bridge mode, its namespace in place: created, running or stopped) joins one
+  // more network on the next free ethN, answering there to its names and `aliases`; conflict
+  // when it is on it already.
+  Result<NetworkEndpoint> connect_network(const std::string& container_id, const std::string& network,
+                                          const std::vector<std::string>& aliases);
+  // It leaves one: not_found when it is not on it.
+  Status disconnect_network(const std::string& container_id, const std::string& network);
   // Adds the container's addresses to `names` on each of its networks (published), or takes
   // them away. A container without a network record: nothing to do.
   Status set_dns_names(const std::string& container_id, const std::vector<std::string>& names, bool published);
@@ -102,12 +109,21 @@ class NetworkManager {
   Result<NetworkRecord> resolve_network(const std::string& name);
   Status check_ports_free(const std::string& container_id, const std::vector<PortMapping>& ports) const;
   Status detach_record(const std::string& id, ContainerNetwork& cn, bool reaping);
-  Status save_record(const std::string& id, const ContainerNetwork& cn) const;
-  // An address host-local reserved for a zlayer container (its file under the IPAM dataDir).
   struct Reservation {
     std::string network, owner, address, ifname;  // owner: the container id
     fs::path file;
   };
+  // One network of a container: the plugins' ADD in its namespace (`ran` once they ran: their
+  // DEL is then the caller's to undo), the egress rules of the network, its names in the
+  // network's records. The primary network's default route gets the uplink's MTU.
+  Status add_endpoint(const std::string& id, const std::string& netns, NetworkEndpoint& ep,
+                      const NetworkRecord& n, bool primary, const std::vector<std::string>& names, bool& ran);
+  // Its undo: the plugins' DEL (without a namespace when `netns` is ""), its names. `reserved`:
+  // what the IPAM holds, to find an address that ADD reserved but never reported.
+  Status remove_endpoint(const std::string& id, const std::string& netns, NetworkEndpoint& ep,
+                         const std::vector<Reservation>& reserved);
+  Status save_record(const std::string& id, const ContainerNetwork& cn) const;
+  // An address host-local reserved for a zlayer container (its file under the IPAM dataDir).
   std::vector<Reservation> reservations() const;
 
   fs::path root_, netns_dir_;

@@ -68,6 +68,11 @@ class Runtime {
   // A replica's service names ("<service>", "<service>.service.local"; see kServiceLabel) on
   // its networks: answered by their DNS servers (published) or not.
   virtual Status set_service_names(const std::string& ref, bool published) = 0;
+  // `docker network connect|disconnect`: one more network for a container of the bridge mode,
+  // on the next free ethN, live when it runs (with `aliases` as more names there); or one less.
+  virtual Status connect_network(const std::string& ref, const std::string& network,
+                                 const std::vector<std::string>& aliases) = 0;
+  virtual Status disconnect_network(const std::string& ref, const std::string& network) = 0;
 };
 
 }  // namespace zl

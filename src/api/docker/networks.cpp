@@ -1,6 +1,5 @@
-// Docker API: networks — list, inspect, create, remove, prune — over zlayer's networks (the
-// ones `zlayer network` and `--network` use). connect/disconnect of running containers is not
-// supported yet and says so.
+// Docker API: networks — list, inspect, create, remove, prune, connect, disconnect — over
+// zlayer's networks (the ones `zlayer network` and `--network` use).
 #include "api/docker/docker_api.h"
 #include "net/network_json.h"
 
@@ -79,13 +78,35 @@ void add_network_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d) {
     }
     send_json(res, 200, {{"NetworksDeleted", deleted}});
   });
-  auto unsupported = [](Request&, Responder& res) {
-    send_error(res, Error{ErrorKind::unsupported,
-                          "connecting a container to a network after it was created is not supported yet: "
-                          "give --network at create"});
+  // {"Container": ref, "EndpointConfig": {"Aliases": [...]}} / {"Container": ref, "Force": bool}
+  auto container_of = [](const json& body) -> Result<std::string> {
+    if (!body.is_object() || !body.contains("Container") || !body["Container"].is_string())
+      return invalid_argument("Container is required");
+    return body["Container"].get<std::string>();
   };
-  r.add("POST", "/networks/{id}/connect", unsupported);
-  r.add("POST", "/networks/{id}/disconnect", unsupported);
+  r.add("POST", "/networks/{id}/connect", [&rt, container_of](Request& req, Responder& res) {
+    json body = json::parse(req.body, nullptr, false);
+    auto ref = container_of(body);
+    if (!ref) return send_error(res, ref.error());
+    std::vector<std::string> aliases;
+    if (auto ec = body.find("EndpointConfig"); ec != body.end() && ec->is_object()) {
+      if (auto a = ec->find("Aliases"); a != ec->end() && a->is_array())
+        for (const auto& alias : *a)
+          if (alias.is_string()) aliases.push_back(alias.get<std::string>());
+    }
+    if (auto c = rt.inspect_container(*ref); !c) return send_error(res, c.error());
+    auto st = rt.connect_network(*ref, req.params["id"], aliases);
+    if (!st) return send_error(res, st.error());
+    res.send(200, "", "");
+  });
+  r.add("POST", "/networks/{id}/disconnect", [&rt, container_of](Request& req, Responder& res) {
+    auto ref = container_of(json::parse(req.body, nullptr, false));
+    if (!ref) return send_error(res, ref.error());
+    if (auto c = rt.inspect_container(*ref); !c) return send_error(res, c.error());
+    auto st = rt.disconnect_network(*ref, req.params["id"]);
+    if (!st) return send_error(res, st.error());
+    res.send(200, "", "");
+  });
 }
 
 }  // namespace zl::api::docker

@@ -780,4 +780,20 @@ Status LinuxRuntime::set_service_names(const std::string& ref, bool published) {
   return net_manager().set_dns_names(id, service_names(service->second), published);
 }
 
+Status LinuxRuntime::connect_network(const std::string& ref, const std::string& network,
+                                     const std::vector<std::string>& aliases) {
+  ZL_TRY_ASSIGN(auto id, containers_.resolve(ref));
+  ZL_TRY_ASSIGN(auto lock, containers_.lock(id));
+  ZL_TRY_ASSIGN(net::NetworkManager * nm, this->network());
+  ZL_TRY(nm->connect_network(id, network, aliases));
+  return {};
+}
+
+Status LinuxRuntime::disconnect_network(const std::string& ref, const std::string& network) {
+  ZL_TRY_ASSIGN(auto id, containers_.resolve(ref));
+  ZL_TRY_ASSIGN(auto lock, containers_.lock(id));
+  ZL_TRY_ASSIGN(net::NetworkManager * nm, this->network());
+  return nm->disconnect_network(id, network);
+}
+
 }  // namespace zl

@@ -63,6 +63,9 @@ class LinuxRuntime : public Runtime {
   Result<ContainerStats> container_stats(const std::string& ref) override;
   Result<std::string> container_ip(const std::string& ref) override;
   Status set_service_names(const std::string& ref, bool published) override;
+  Status connect_network(const std::string& ref, const std::string& network,
+                         const std::vector<std::string>& aliases) override;
+  Status disconnect_network(const std::string& ref, const std::string& network) override;
 
  private:
   Result<ConmonRuntime*> driver();
