@@ -3,9 +3,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
+#include <utility>
 
 #include "common/digest.h"
 #include "common/fs.h"
+#include "store/layer_tree.h"
 
 namespace zl {
 
@@ -24,5 +28,16 @@ struct UnpackStats {
 // left half-filled: the caller owns and removes it. Nothing is fsynced here.
 Result<UnpackStats> unpack_layer(int blob_fd, const fs::path& dest);
 Result<UnpackStats> unpack_layer(const fs::path& blob, const fs::path& dest);
+
+// Reads the next bytes of a stream into buf (up to n); 0 at its end.
+using ReadFn = std::function<Result<size_t>(char* buf, size_t n)>;
+
+// The same engine for a tar that is not an image layer (`docker cp` into a container): entries
+// are written through `tree` (see LayerTree::Options), ".wh." names are ordinary files, and
+// with `owner` set every entry gets that owner instead of the archive's.
+struct TarExtractOptions {
+  std::optional<std::pair<uid_t, gid_t>> owner;
+};
+Result<UnpackStats> extract_tar(const ReadFn& read, LayerTree& tree, const TarExtractOptions& opts);
 
 }  // namespace zl

@@ -127,6 +127,7 @@ Router make_docker_router(DockerApiDeps deps) {
   docker::add_exec_routes(r, d);
   docker::add_volume_routes(r, d);
   docker::add_network_routes(r, d);
+  docker::add_archive_routes(r, d);
   return r;
 }
 

@@ -38,6 +38,7 @@ void add_exec_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d);
 void add_image_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d);
 void add_volume_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d);
 void add_network_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d);
+void add_archive_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d);
 }  // namespace docker
 
 }  // namespace zl::api

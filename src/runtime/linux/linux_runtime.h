@@ -17,6 +17,14 @@
 
 namespace zl {
 
+// A container's files as its processes see them, for copying in and out (`docker cp`).
+struct ContainerRoot {
+  ContainerInfo container;
+  std::optional<FileLock> lock;   // a stopped container's: it neither starts nor goes meanwhile
+  std::shared_ptr<void> mounted;  // unmounts the rootfs mounted for this, when it goes
+  UniqueFd fd;                    // the root directory
+};
+
 struct LinuxRuntimeOptions {
   std::string oci_runtime = "auto";  // "auto", "runc", "crun" or a path
   net::NetConfig net;                // cluster range, node subnet, bridge names
@@ -40,6 +48,13 @@ class LinuxRuntime : public Runtime {
   // For `rm -v` once the container is gone: removes the anonymous volumes of its spec that no
   // other container uses (an auto_remove container's go with it in remove_container).
   Status remove_anonymous_volumes(const ContainerSpec& spec);
+  // The root of the container's process (its volumes and other mounts in place) while it has
+  // one, else its overlay rootfs, mounted for as long as the ContainerRoot lives if it was not.
+  Result<ContainerRoot> open_root(const std::string& ref);
+  // A new name (unique: conflict when another container has it); the old one is free at once.
+  Status rename_container(const std::string& ref, const std::string& new_name);
+  // Resizes the terminal of a container created with a tty (through conmon's ctl fifo).
+  Status resize_container(const std::string& ref, unsigned short rows, unsigned short cols);
 
   Result<ContainerInfo> create_container(const ContainerSpec& spec) override;
   Status start_container(const std::string& ref) override;
