@@ -576,6 +576,13 @@ void add_container_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d) {
         simple("pause", [&rt](const ContainerInfo& c, Request&) { return rt.pause_container(c.id); }));
   r.add("POST", "/containers/{id}/unpause",
         simple("unpause", [&rt](const ContainerInfo& c, Request&) { return rt.resume_container(c.id); }));
+  r.add("POST", "/containers/{id}/rename",
+        simple("rename", [&rt](const ContainerInfo& c, Request& req) -> Status {
+          std::string name = req.query_param("name").value_or("");
+          if (name.starts_with('/')) name.erase(0, 1);  // docker's "/name" form
+          if (name.empty()) return invalid_argument("Neither old nor new names may be empty");
+          return rt.rename_container(c.id, name);
+        }));
   r.add("POST", "/containers/{id}/resize", [](Request&, Responder& res) { res.send(200, "", ""); });
   r.add("POST", "/containers/prune", [&rt](Request&, Responder& res) {
     auto all = rt.list_containers();
