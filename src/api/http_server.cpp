@@ -54,7 +54,28 @@ std::vector<std::string> path_segments(std::string_view path) {
   return out;
 }
 
+// Calls fn(key, value) for each parameter of the target's query string, decoded.
+template <class Fn>
+void for_each_query_param(std::string_view target, Fn fn) {
+  auto q = target.find('?');
+  if (q == std::string_view::npos) return;
+  for (auto& kv : split(target.substr(q + 1), '&')) {
+    if (kv.empty()) continue;
+    auto eq = kv.find('=');
+    fn(percent_decode(kv.substr(0, eq), true),
+       eq == std::string_view::npos ? std::string() : percent_decode(kv.substr(eq + 1), true));
+  }
+}
+
 }  // namespace
+
+std::vector<std::string> Request::query_params(std::string_view name) const {
+  std::vector<std::string> out;
+  for_each_query_param(target, [&](const std::string& k, std::string v) {
+    if (k == name) out.push_back(std::move(v));
+  });
+  return out;
+}
 
 std::optional<std::string> Request::header(std::string_view name) const {
   for (auto it = headers.rbegin(); it != headers.rend(); ++it)
@@ -309,16 +330,8 @@ struct Connection : std::enable_shared_from_this<Connection> {
     req.target = std::string(msg.target());
     for (const auto& f : msg) req.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
     std::string_view t = req.target;
-    auto q = t.find('?');
-    req.path = percent_decode(t.substr(0, q), false);
-    if (q != std::string_view::npos) {
-      for (auto& kv : split(t.substr(q + 1), '&')) {
-        if (kv.empty()) continue;
-        auto eq = kv.find('=');
-        std::string k = percent_decode(kv.substr(0, eq), true);
-        req.query[k] = eq == std::string_view::npos ? "" : percent_decode(kv.substr(eq + 1), true);
-      }
-    }
+    req.path = percent_decode(t.substr(0, t.find('?')), false);
+    for_each_query_param(t, [&req](const std::string& k, std::string v) { req.query[k] = std::move(v); });
     return req;
   }
 

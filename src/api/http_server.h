@@ -39,6 +39,8 @@ struct Request {
   // Case-insensitive header lookup.
   std::optional<std::string> header(std::string_view name) const;
   std::optional<std::string> query_param(std::string_view name) const;
+  // Every value of a parameter that may repeat ("?names=a&names=b"), in order.
+  std::vector<std::string> query_params(std::string_view name) const;
   // A query flag: present and not "0"/"false".
   bool query_flag(std::string_view name) const;
 };

@@ -7,7 +7,6 @@
 #include <sys/types.h>
 
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -34,7 +33,6 @@ Result<RootPathStat> stat_in_root(int root, std::string_view path);
 // Writes a tar (pax) of `path`, a file or a directory with all below it, to `out`: the top
 // entry named by its last component, as docker does. Contents of proc, sysfs and cgroup
 // mounts are left out; sockets too.
-using WriteFn = std::function<Status(std::string_view)>;
 Status tar_from_root(int root, std::string_view path, const WriteFn& out);
 
 struct RootExtractOptions {

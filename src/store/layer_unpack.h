@@ -3,7 +3,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <utility>
 
@@ -28,9 +27,6 @@ struct UnpackStats {
 // left half-filled: the caller owns and removes it. Nothing is fsynced here.
 Result<UnpackStats> unpack_layer(int blob_fd, const fs::path& dest);
 Result<UnpackStats> unpack_layer(const fs::path& blob, const fs::path& dest);
-
-// Reads the next bytes of a stream into buf (up to n); 0 at its end.
-using ReadFn = std::function<Result<size_t>(char* buf, size_t n)>;
 
 // The same engine for a tar that is not an image layer (`docker cp` into a container): entries
 // are written through `tree` (see LayerTree::Options), ".wh." names are ordinary files, and

@@ -88,10 +88,7 @@ void add_archive_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d) {
     if (!st) return send_error(res, path_error(st.error(), path, root.container));
     if (req.method == "HEAD") return res.send(200, "", "", {stat_header(*st)});
     res.begin_stream(200, "application/x-tar", {stat_header(*st)});
-    auto sent = tar_from_root(root.fd.get(), path, [&res](std::string_view chunk) -> Status {
-      if (!res.write(chunk)) return unavailable("the client went away");
-      return {};
-    });
+    auto sent = tar_from_root(root.fd.get(), path, stream_to(res));
     if (!sent) spdlog::warn("docker cp from {}:{}: {}", root.container.name, path, sent.error().message);
   });
 

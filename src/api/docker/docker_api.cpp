@@ -22,6 +22,13 @@ void send_error(Responder& res, const Error& e) {
   send_json(res, http_status_for(e.kind), {{"message", e.message}});
 }
 
+WriteFn stream_to(Responder& res) {
+  return [&res](std::string_view chunk) -> Status {
+    if (!res.write(chunk)) return unavailable("the client went away");
+    return {};
+  };
+}
+
 std::string rfc3339(int64_t unix_nano) {
   return rfc3339_nano(unix_nano);
 }
@@ -128,6 +135,7 @@ Router make_docker_router(DockerApiDeps deps) {
   docker::add_volume_routes(r, d);
   docker::add_network_routes(r, d);
   docker::add_archive_routes(r, d);
+  docker::add_image_archive_routes(r, d);
   return r;
 }
 

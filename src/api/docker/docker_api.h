@@ -30,6 +30,9 @@ namespace docker {
 void send_json(Responder& res, int status, const nlohmann::json& body);
 // docker's error body {"message": ...} with the status of the error's kind.
 void send_error(Responder& res, const Error& e);
+// A WriteFn over a response begun with begin_stream: each piece one chunk; unavailable once the
+// client has gone.
+WriteFn stream_to(Responder& res);
 std::string rfc3339(int64_t unix_nano);
 // The image's name as docker shows it: "busybox:1.36" for docker.io/library/busybox:1.36.
 std::string familiar_image(const std::string& reference);
@@ -39,6 +42,7 @@ void add_image_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d);
 void add_volume_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d);
 void add_network_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d);
 void add_archive_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d);
+void add_image_archive_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d);
 }  // namespace docker
 
 }  // namespace zl::api
