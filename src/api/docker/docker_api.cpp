@@ -136,6 +136,7 @@ Router make_docker_router(DockerApiDeps deps) {
   docker::add_network_routes(r, d);
   docker::add_archive_routes(r, d);
   docker::add_image_archive_routes(r, d);
+  docker::add_auth_routes(r, d);
   return r;
 }
 

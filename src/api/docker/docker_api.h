@@ -43,6 +43,9 @@ void add_volume_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d);
 void add_network_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d);
 void add_archive_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d);
 void add_image_archive_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d);
+void add_auth_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d);
+// The credentials a docker client sends for a registry (X-Registry-Auth: base64url JSON).
+std::optional<Credentials> registry_auth(const Request& req);
 }  // namespace docker
 
 }  // namespace zl::api

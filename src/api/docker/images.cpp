@@ -115,7 +115,9 @@ void add_image_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d) {
           break;
       }
     };
-    Puller puller(d->images, d->registry);
+    RegistryOptions registry = d->registry;
+    if (auto creds = registry_auth(req)) registry.credentials = *creds;  // from `docker login`
+    Puller puller(d->images, registry);
     auto rec = puller.pull(*ref, po);
     if (!rec) {
       line({{"errorDetail", {{"message", rec.error().message}}}, {"error", rec.error().message}});
