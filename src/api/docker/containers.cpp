@@ -583,7 +583,15 @@ void add_container_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d) {
           if (name.empty()) return invalid_argument("Neither old nor new names may be empty");
           return rt.rename_container(c.id, name);
         }));
-  r.add("POST", "/containers/{id}/resize", [](Request&, Responder& res) { res.send(200, "", ""); });
+  r.add("POST", "/containers/{id}/resize",
+        simple("resize", [&rt](const ContainerInfo& c, Request& req) -> Status {
+          int h = std::atoi(req.query_param("h").value_or("0").c_str());
+          int w = std::atoi(req.query_param("w").value_or("0").c_str());
+          if (h <= 0 || w <= 0 || h > 0xffff || w > 0xffff)
+            return invalid_argument("bad terminal size h={} w={}", req.query_param("h").value_or(""),
+                                    req.query_param("w").value_or(""));
+          return rt.resize_container(c.id, static_cast<unsigned short>(h), static_cast<unsigned short>(w));
+        }));
   r.add("POST", "/containers/prune", [&rt](Request&, Responder& res) {
     auto all = rt.list_containers();
     if (!all) return send_error(res, all.error());
