@@ -374,19 +374,8 @@ void add_container_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d) {
     if (!all) return send_error(res, all.error());
     bool show_all = req.query_flag("all");
     json filters = json::parse(req.query_param("filters").value_or("{}"), nullptr, false);
-    if (!filters.is_object()) filters = json::object();
-    auto filter_values = [&](const char* key) {
-      std::set<std::string> out;
-      if (!filters.contains(key)) return out;
-      const auto& f = filters[key];
-      if (f.is_array())
-        for (const auto& v : f) out.insert(v.get<std::string>());
-      else if (f.is_object())
-        for (const auto& [k, v] : f.items()) out.insert(k);
-      return out;
-    };
-    auto statuses = filter_values("status"), names = filter_values("name"), ids = filter_values("id"),
-         labels = filter_values("label");
+    auto statuses = filter_values(filters, "status"), names = filter_values(filters, "name"),
+         ids = filter_values(filters, "id"), labels = filter_values(filters, "label");
     json out = json::array();
     for (const auto& c : *all) {
       bool up = c.status == ContainerStatus::running || c.status == ContainerStatus::paused;

@@ -22,6 +22,19 @@ void send_error(Responder& res, const Error& e) {
   send_json(res, http_status_for(e.kind), {{"message", e.message}});
 }
 
+std::set<std::string> filter_values(const json& filters, const char* key) {
+  std::set<std::string> out;
+  if (!filters.is_object() || !filters.contains(key)) return out;
+  const auto& f = filters[key];
+  if (f.is_array()) {
+    for (const auto& v : f)
+      if (v.is_string()) out.insert(v.get<std::string>());
+  } else if (f.is_object()) {
+    for (const auto& [k, v] : f.items()) out.insert(k);
+  }
+  return out;
+}
+
 WriteFn stream_to(Responder& res) {
   return [&res](std::string_view chunk) -> Status {
     if (!res.write(chunk)) return unavailable("the client went away");
@@ -137,6 +150,7 @@ Router make_docker_router(DockerApiDeps deps) {
   docker::add_archive_routes(r, d);
   docker::add_image_archive_routes(r, d);
   docker::add_auth_routes(r, d);
+  docker::add_event_routes(r, d);
   return r;
 }
 

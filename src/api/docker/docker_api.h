@@ -4,6 +4,8 @@
 // API and the CLI use: a container made by `docker run` shows in `zlayer ps` and back.
 #pragma once
 
+#include <set>
+
 #include "api/http_server.h"
 #include "image/registry_client.h"
 #include "runtime/linux/linux_runtime.h"
@@ -44,6 +46,11 @@ void add_network_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d);
 void add_archive_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d);
 void add_image_archive_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d);
 void add_auth_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d);
+void add_event_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d);
+// Records an image event (`docker events`): pull, tag, untag, delete, load.
+void image_event(DockerApiDeps& d, const std::string& action, const std::string& id, const std::string& name);
+// The values of one key of docker's `filters` query parameter ({"k":["v"]} or {"k":{"v":true}}).
+std::set<std::string> filter_values(const nlohmann::json& filters, const char* key);
 // The credentials a docker client sends for a registry (X-Registry-Auth: base64url JSON).
 std::optional<Credentials> registry_auth(const Request& req);
 }  // namespace docker

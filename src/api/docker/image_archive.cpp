@@ -40,8 +40,10 @@ void add_image_archive_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d
         auto loaded = load_images(d->images, req.read_body);
         if (!loaded) return send_error(res, loaded.error());
         res.begin_stream(200, "application/json");
-        for (const auto& ref : *loaded)
+        for (const auto& ref : *loaded) {
+          image_event(*d, "load", familiar_image(ref), familiar_image(ref));
           res.write(json{{"stream", "Loaded image: " + familiar_image(ref) + "\n"}}.dump() + "\n");
+        }
       },
       Router::Body::streamed);
 }

@@ -11,6 +11,7 @@
 
 #include "net/network_manager.h"
 #include "runtime/container_store.h"
+#include "runtime/event_log.h"
 #include "runtime/runtime.h"
 #include "store/image_store.h"
 #include "store/volume_store.h"
@@ -42,6 +43,9 @@ class LinuxRuntime : public Runtime {
   // For `rmi`: does any container use the image with this config digest?
   bool image_in_use(const Digest& config_digest) const;
   ContainerStore& containers() { return containers_; }
+  // Container events (`docker events`) are recorded here as the actions happen; image events by
+  // whoever pulls, tags or removes images.
+  const EventLog& events() const { return events_; }
   VolumeStore& volumes() { return volumes_; }
   // Volume name -> the names of the containers (any state) whose mounts use it.
   Result<std::map<std::string, std::vector<std::string>>> volume_users() const;
@@ -79,6 +83,12 @@ class LinuxRuntime : public Runtime {
 
  private:
   Result<ConmonRuntime*> driver();
+  // A container event with docker's attributes (name, image, and `extra`).
+  void record_event(const std::string& action, const ContainerInfo& c,
+                    std::map<std::string, std::string> extra = {}) const;
+  // The "die" event of an exit, the first time any process sees it (once per run: a marker in
+  // the exit dir, which a restart clears).
+  void note_exit(const ContainerInfo& c) const;
   // The container's state now, from its files, conmon's exit file and the process table.
   Result<ContainerInfo> info(const std::string& id);
   // Records the exit in state.json once conmon has written it.
@@ -110,6 +120,7 @@ class LinuxRuntime : public Runtime {
   LinuxRuntimeOptions opts_;
   ContainerStore containers_;
   VolumeStore volumes_;
+  EventLog events_;
   std::unique_ptr<ConmonRuntime> driver_;
   std::unique_ptr<net::NetworkManager> net_;
   bool net_reaped_ = false;

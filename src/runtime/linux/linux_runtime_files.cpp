@@ -52,6 +52,7 @@ Status LinuxRuntime::rename_container(const std::string& ref, const std::string&
     return tl::unexpected(std::move(st).error().wrap("rename container " + old_name));
   }
   containers_.release_name(old_name, id);
+  if (auto c = info(id)) record_event("rename", *c, {{"oldName", "/" + old_name}});
   if (auto st = net_manager().rename_dns(id, old_name, new_name); !st)
     spdlog::warn("container {} renamed to {}, its DNS name not: {}", old_name, new_name, st.error().message);
   return {};
