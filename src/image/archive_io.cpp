@@ -15,6 +15,7 @@
 
 #include "common/log.h"
 #include "image/reference.h"
+#include "store/archive_stream.h"
 
 namespace zl {
 
@@ -116,24 +117,11 @@ class TarSource : public Source {
 
   static Result<std::unique_ptr<TarSource>> read(ImageStore& store, const ReadFn& in) {
     auto src = std::unique_ptr<TarSource>(new TarSource(store));
-    struct Reader {
-      const ReadFn& in;
-      std::string buf = std::string(kChunk, '\0');
-      static la_ssize_t next(archive* a, void* self, const void** out) {
-        auto* r = static_cast<Reader*>(self);
-        auto n = r->in(r->buf.data(), r->buf.size());
-        if (!n) {
-          archive_set_error(a, EIO, "%s", n.error().message.c_str());
-          return -1;
-        }
-        *out = r->buf.data();
-        return static_cast<la_ssize_t>(*n);
-      }
-    } reader{in};
+    ArchiveReader reader(in, kChunk);
     std::unique_ptr<archive, ArchiveDeleter> a(archive_read_new());
     archive_read_support_filter_all(a.get());
     archive_read_support_format_tar(a.get());
-    if (archive_read_open(a.get(), &reader, nullptr, &Reader::next, nullptr) != ARCHIVE_OK)
+    if (archive_read_open(a.get(), &reader, nullptr, &ArchiveReader::read, nullptr) != ARCHIVE_OK)
       return invalid_argument("the input is not a readable tar archive: {}", archive_error_string(a.get()));
     ZL_TRY(src->read_all(a.get(), "the archive"));
     return src;
@@ -493,22 +481,11 @@ Status write_images(ImageStore& store, const std::vector<std::string>& names, co
     for (const auto& l : details.layer_blobs) want(l);
   }
 
-  struct Writer {
-    const WriteFn& out;
-    std::optional<Error> error;
-    static la_ssize_t put(archive*, void* self, const void* buf, size_t n) {
-      auto* w = static_cast<Writer*>(self);
-      if (auto st = w->out(std::string_view(static_cast<const char*>(buf), n)); !st) {
-        w->error = st.error();
-        return -1;
-      }
-      return static_cast<la_ssize_t>(n);
-    }
-  } writer{out, std::nullopt};
+  ArchiveWriter writer(out);
   std::unique_ptr<archive, ArchiveWriteDeleter> a(archive_write_new());
   archive_write_set_format_pax_restricted(a.get());
   auto write_tar = [&]() -> Status {
-    if (archive_write_open(a.get(), &writer, nullptr, &Writer::put, nullptr) != ARCHIVE_OK)
+    if (archive_write_open(a.get(), &writer, nullptr, &ArchiveWriter::write, nullptr) != ARCHIVE_OK)
       return io("open tar writer: {}", archive_error_string(a.get()));
     ZL_TRY(add_document(a.get(), "oci-layout", R"({"imageLayoutVersion":"1.0.0"})"));
     ZL_TRY(add_document(a.get(), "index.json", index.dump()));
@@ -518,7 +495,7 @@ Status write_images(ImageStore& store, const std::vector<std::string>& names, co
     return {};
   };
   auto st = write_tar();
-  if (!st && writer.error) return tl::unexpected(*writer.error);  // the output's own error says more
+  if (!st && writer.error()) return tl::unexpected(*writer.error());  // the output's own error says more
   return st;
 }
 

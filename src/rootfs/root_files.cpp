@@ -19,6 +19,7 @@
 #include <memory>
 #include <vector>
 
+#include "store/archive_stream.h"
 #include "store/layer_tree.h"
 
 namespace zl {
@@ -130,11 +131,11 @@ struct EntryFree {
 // A tar writer over `out`, adding entries found beneath directory fds.
 class TarOut {
  public:
-  explicit TarOut(const WriteFn& out) : out_(out), a_(archive_write_new()) {}
+  explicit TarOut(const WriteFn& out) : writer_(out), a_(archive_write_new()) {}
 
   Status open() {
     archive_write_set_format_pax_restricted(a_.get());
-    if (archive_write_open(a_.get(), this, nullptr, &TarOut::write_cb, nullptr) != ARCHIVE_OK)
+    if (archive_write_open(a_.get(), &writer_, nullptr, &ArchiveWriter::write, nullptr) != ARCHIVE_OK)
       return failure("open tar writer");
     return {};
   }
@@ -218,24 +219,14 @@ class TarOut {
   }
 
   Status failure(const std::string& what) {
-    if (error_) return tl::unexpected(*error_);
+    if (writer_.error()) return tl::unexpected(*writer_.error());
     const char* msg = archive_error_string(a_.get());
     return io("{}: {}", what, msg ? msg : "unknown error");
   }
 
-  static la_ssize_t write_cb(archive*, void* self, const void* buf, size_t n) {
-    auto* t = static_cast<TarOut*>(self);
-    if (auto st = t->out_(std::string_view(static_cast<const char*>(buf), n)); !st) {
-      t->error_ = st.error();
-      return -1;
-    }
-    return static_cast<la_ssize_t>(n);
-  }
-
-  const WriteFn& out_;
+  ArchiveWriter writer_;
   std::unique_ptr<archive, ArchiveWriteFree> a_;
   std::map<std::pair<dev_t, ino_t>, std::string> links_;  // hardlinked files already written
-  std::optional<Error> error_;
 };
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include <tuple>
 #include <vector>
 
+#include "store/archive_stream.h"
 #include "store/layer_tree.h"
 
 namespace zl {
@@ -39,7 +40,7 @@ std::string archive_message(archive* a) {
 // The blob's bytes -> uncompressed tar bytes, hashed as they pass to the tar reader.
 class TarStream {
  public:
-  explicit TarStream(ReadFn read) : read_(std::move(read)), buf_(kReadBuffer), outer_(archive_read_new(), archive_read_free) {}
+  explicit TarStream(ReadFn read) : reader_(std::move(read), kReadBuffer), outer_(archive_read_new(), archive_read_free) {}
 
   Status open() {
     archive* a = outer_.get();
@@ -47,7 +48,7 @@ class TarStream {
     archive_read_support_filter_zstd(a);
     archive_read_support_format_raw(a);
     archive_entry* e = nullptr;
-    if (archive_read_open(a, this, nullptr, &TarStream::file_read, nullptr) != ARCHIVE_OK ||
+    if (archive_read_open(a, &reader_, nullptr, &ArchiveReader::read, nullptr) != ARCHIVE_OK ||
         archive_read_next_header(a, &e) < ARCHIVE_WARN)
       return corrupt("cannot decompress layer: {}", archive_message(a));
     return {};
@@ -88,19 +89,7 @@ class TarStream {
     return 0;
   }
 
-  static la_ssize_t file_read(archive* a, void* self, const void** buf) {
-    auto* s = static_cast<TarStream*>(self);
-    auto n = s->read_(s->buf_.data(), s->buf_.size());
-    if (!n) {
-      archive_set_error(a, EIO, "%s", n.error().message.c_str());
-      return -1;
-    }
-    *buf = s->buf_.data();
-    return static_cast<la_ssize_t>(*n);
-  }
-
-  ReadFn read_;
-  std::vector<char> buf_;
+  ArchiveReader reader_;
   ArchivePtr outer_;
   Sha256 hash_;
   std::optional<Error> error_;

@@ -14,32 +14,15 @@ namespace {
 
 // st_mode as Go's os.FileMode, which docker's path stat carries.
 uint32_t go_file_mode(mode_t m) {
+  static constexpr std::pair<mode_t, uint32_t> kTypes[] = {
+      {S_IFDIR, 1u << 31}, {S_IFLNK, 1u << 27}, {S_IFBLK, 1u << 26},
+      {S_IFCHR, (1u << 26) | (1u << 21)}, {S_IFIFO, 1u << 25}, {S_IFSOCK, 1u << 24}};
+  static constexpr std::pair<mode_t, uint32_t> kBits[] = {{S_ISUID, 1u << 23}, {S_ISGID, 1u << 22}, {S_ISVTX, 1u << 20}};
   uint32_t out = m & 0777;
-  switch (m & S_IFMT) {
-    case S_IFDIR:
-      out |= 1u << 31;
-      break;
-    case S_IFLNK:
-      out |= 1u << 27;
-      break;
-    case S_IFBLK:
-      out |= 1u << 26;
-      break;
-    case S_IFCHR:
-      out |= (1u << 26) | (1u << 21);
-      break;
-    case S_IFIFO:
-      out |= 1u << 25;
-      break;
-    case S_IFSOCK:
-      out |= 1u << 24;
-      break;
-    default:
-      break;
-  }
-  if (m & S_ISUID) out |= 1u << 23;
-  if (m & S_ISGID) out |= 1u << 22;
-  if (m & S_ISVTX) out |= 1u << 20;
+  for (auto [type, bit] : kTypes)
+    if ((m & S_IFMT) == type) out |= bit;
+  for (auto [flag, bit] : kBits)
+    if (m & flag) out |= bit;
   return out;
 }
 
