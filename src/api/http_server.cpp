@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <atomic>
+#include <limits>
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/ip/tcp.hpp>
@@ -59,7 +60,28 @@ std::vector<std::string> path_segments(std::string_view path) {
   return out;
 }
 
+// Calls fn(key, value) for each parameter of the target's query string, decoded.
+template <class Fn>
+void for_each_query_param(std::string_view target, Fn fn) {
+  auto q = target.find('?');
+  if (q == std::string_view::npos) return;
+  for (auto& kv : split(target.substr(q + 1), '&')) {
+    if (kv.empty()) continue;
+    auto eq = kv.find('=');
+    fn(percent_decode(kv.substr(0, eq), true),
+       eq == std::string_view::npos ? std::string() : percent_decode(kv.substr(eq + 1), true));
+  }
+}
+
 }  // namespace
+
+std::vector<std::string> Request::query_params(std::string_view name) const {
+  std::vector<std::string> out;
+  for_each_query_param(target, [&](const std::string& k, std::string v) {
+    if (k == name) out.push_back(std::move(v));
+  });
+  return out;
+}
 
 std::optional<std::string> Request::header(std::string_view name) const {
   for (auto it = headers.rbegin(); it != headers.rend(); ++it)
@@ -78,9 +100,9 @@ bool Request::query_flag(std::string_view name) const {
   return v && *v != "0" && *v != "false" && *v != "False";
 }
 
-void Router::add(std::string method, std::string pattern, Handler handler) {
+void Router::add(std::string method, std::string pattern, Handler handler, Body body) {
   auto segments = path_segments(pattern);
-  routes_.push_back({std::move(method), std::move(pattern), std::move(segments), std::move(handler)});
+  routes_.push_back({std::move(method), std::move(pattern), std::move(segments), std::move(handler), body});
 }
 
 Router::Match Router::match(Request& req) const {
@@ -98,6 +120,7 @@ Router::Match Router::match(Request& req) const {
     req.params = std::move(params);
     m.handler = &r.handler;
     m.pattern = r.pattern;
+    m.body = r.body;
     return m;
   }
   return m;
@@ -309,27 +332,16 @@ std::string json_error(const std::string& message) {
   return out + "\"}";
 }
 
-// Parses the target, routes and runs the handler; returns the matched route pattern.
-std::string dispatch(HttpServer::Impl& server, Request& req, Responder& res) {
-  std::string_view t = req.target;
-  auto q = t.find('?');
-  req.path = percent_decode(t.substr(0, q), false);
-  if (q != std::string_view::npos) {
-    for (auto& kv : split(t.substr(q + 1), '&')) {
-      if (kv.empty()) continue;
-      auto eq = kv.find('=');
-      std::string k = percent_decode(kv.substr(0, eq), true);
-      req.query[k] = eq == std::string_view::npos ? "" : percent_decode(kv.substr(eq + 1), true);
-    }
-  }
-  if (server.opts.prepare) server.opts.prepare(req);
-  auto m = server.router.match(req);
+// Answers a request whose route is matched (or not) and whose body is read (or streams):
+// 404/405 without a route, else the handler, with a 500 for one that throws or gives no answer.
+// Not a template: one copy for every kind of stream.
+void run_handler(const Router::Match& m, Request& req, Responder& res) {
   if (!m.handler) {
     res.send(m.path_known ? 405 : 404, "application/json",
              json_error(m.path_known ? fmt::format("method {} not allowed on {}", req.method, req.path)
                                      : fmt::format("no such endpoint: {} {}", req.method, req.path)),
              {});
-    return m.pattern;
+    return;
   }
   try {
     (*m.handler)(req, res);
@@ -340,7 +352,6 @@ std::string dispatch(HttpServer::Impl& server, Request& req, Responder& res) {
   }
   if (!res.answered()) res.send(500, "application/json", json_error("the handler gave no answer"), {});
   res.end_stream();
-  return m.pattern;
 }
 
 // One client connection, on a unix socket or a TLS stream. It belongs to the loop while it waits
@@ -353,7 +364,8 @@ struct Connection : std::enable_shared_from_this<Connection<Stream>> {
   std::shared_ptr<HttpServer::Impl> server;
   Stream sock;
   boost::beast::flat_buffer buf;
-  std::optional<http::request_parser<http::string_body>> parser;
+  // The header only; the body is read once the route says how (whole, or streamed).
+  std::optional<http::request_parser<http::empty_body>> parser;
   // On the loop, for TLS: a client silent past it is dropped. `waiting` tells a timer that fired
   // from one cancelled too late.
   asio::steady_timer deadline;
@@ -396,7 +408,8 @@ struct Connection : std::enable_shared_from_this<Connection<Stream>> {
   // On the loop: wait for the next request's header without holding a pool thread.
   void wait_for_request() {
     parser.emplace();
-    parser->body_limit(server->opts.max_body_bytes);
+    // No limit yet (the route sets it); not boost::none, which Boost 1.74 compares as smaller than any length.
+    parser->body_limit(std::numeric_limits<std::uint64_t>::max());
     parser->header_limit(64 * 1024);
     if constexpr (std::is_same_v<Stream, TlsStream>) expire_after(server->opts.tls->idle_timeout);
     http::async_read_header(sock, buf, *parser,
@@ -407,28 +420,71 @@ struct Connection : std::enable_shared_from_this<Connection<Stream>> {
                             });
   }
 
-  // On a pool thread: read the body, run the handler, answer.
-  void serve() {
-    auto t0 = Clock::now();
-    boost::system::error_code ec;
-    if (!parser->is_done()) http::read(sock, buf, *parser, ec);
-    auto& msg = parser->get();
-    bool keep_alive = msg.keep_alive();
+  // The request line, headers, path and query of the request whose header was read.
+  Request parse_head() const {
+    const auto& msg = parser->get();
     Request req;
     req.method = std::string(msg.method_string());
     req.target = std::string(msg.target());
     for (const auto& f : msg) req.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+    std::string_view t = req.target;
+    req.path = percent_decode(t.substr(0, t.find('?')), false);
+    for_each_query_param(t, [&req](const std::string& k, std::string v) { req.query[k] = std::move(v); });
+    return req;
+  }
+
+  // Reads the whole body into req.body (up to the server's limit).
+  boost::system::error_code read_whole_body(Request& req) {
+    http::request_parser<http::string_body> p{std::move(*parser)};
+    auto length = p.content_length();  // checked against the header parser's limit only
+    if (length && *length > server->opts.max_body_bytes) return http::error::body_limit;
+    p.body_limit(server->opts.max_body_bytes);
+    boost::system::error_code ec;
+    if (!p.is_done()) http::read(sock, buf, p, ec);
+    req.body = std::move(p.get().body());
+    return ec;
+  }
+
+  // On a pool thread: read the body, run the handler, answer.
+  void serve() {
+    auto t0 = Clock::now();
+    Request req = parse_head();
+    bool keep_alive = parser->get().keep_alive();
+    if (server->opts.prepare) server->opts.prepare(req);
+    auto m = server->router.match(req);
+    std::optional<http::request_parser<http::buffer_body>> streamed;
+    boost::system::error_code ec;
+    if (m.handler && m.body == Router::Body::streamed) {
+      streamed.emplace(std::move(*parser));
+      req.read_body = [this, &streamed](char* out, size_t n) -> Result<size_t> {
+        auto& p = *streamed;
+        while (!p.is_done()) {
+          p.get().body().data = out;
+          p.get().body().size = n;
+          p.get().body().more = true;
+          boost::system::error_code rec;
+          http::read(sock, buf, p, rec);
+          if (rec == http::error::need_buffer) rec = {};
+          if (rec) return io("read request body: {}", rec.message());
+          size_t got = n - p.get().body().size;
+          if (got > 0) return got;
+        }
+        return size_t{0};
+      };
+      keep_alive = false;  // a handler may answer before it has read the whole body
+    } else {
+      ec = read_whole_body(req);
+    }
     ConnectionResponder<Stream> res(sock, buf, keep_alive && !ec, req.method == "HEAD");
-    std::string route;
     if (ec) {
       res.send(ec == http::error::body_limit ? 413 : 400, "application/json",
                json_error(ec == http::error::body_limit ? "request body too large"
                                                         : "malformed request: " + ec.message()),
                {});
     } else {
-      req.body = std::move(msg.body());
-      route = dispatch(*server, req, res);
+      run_handler(m, req, res);
     }
+    std::string route = m.pattern;
     auto took = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0);
     if (server->opts.on_done) server->opts.on_done(req, route, res.status(), took);
     if (res.upgraded()) return;  // the handler owns the connection now

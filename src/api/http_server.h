@@ -32,11 +32,16 @@ struct Request {
   std::map<std::string, std::string> query;   // decoded query parameters (last one wins)
   std::map<std::string, std::string> params;  // path parameters of the matched route ("{name}")
   std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;
+  std::string body;  // empty for routes that stream their body (read it with read_body)
+  // Routes added with Body::streamed: reads the next bytes of the body into buf (up to n; 0
+  // once it has all been read). The body is never held in memory whole, and has no size limit.
+  std::function<Result<size_t>(char* buf, size_t n)> read_body;
 
   // Case-insensitive header lookup.
   std::optional<std::string> header(std::string_view name) const;
   std::optional<std::string> query_param(std::string_view name) const;
+  // Every value of a parameter that may repeat ("?names=a&names=b"), in order.
+  std::vector<std::string> query_params(std::string_view name) const;
   // A query flag: present and not "0"/"false".
   bool query_flag(std::string_view name) const;
 };
@@ -71,11 +76,15 @@ using Handler = std::function<void(Request&, Responder&)>;
 // and after it ("/images/{name...}/json": image names contain slashes).
 class Router {
  public:
-  void add(std::string method, std::string pattern, Handler handler);
+  // How a route gets its request body: whole in Request::body (up to the server's limit), or
+  // piece by piece through Request::read_body (image archives, `docker cp` uploads).
+  enum class Body { buffered, streamed };
+  void add(std::string method, std::string pattern, Handler handler, Body body = Body::buffered);
   struct Match {
     const Handler* handler = nullptr;
     std::string pattern;      // for metrics and logs
     bool path_known = false;  // some route has this path (then a missing method is a 405)
+    Body body = Body::buffered;
   };
   Match match(Request& req) const;
 
@@ -86,6 +95,7 @@ class Router {
     std::string method, pattern;
     std::vector<std::string> segments;
     Handler handler;
+    Body body;
   };
   std::vector<Route> routes_;
 };

@@ -103,7 +103,7 @@ Result<int> daemon(Context& ctx, const DaemonArgs& a) {
   if (docker_socket != "none") {
     api::ServerOptions dso;
     dso.socket_path = docker_socket;
-    dso.max_body_bytes = 8ull << 30;  // image archives
+    // (Image archives and `docker cp` uploads are streamed: the buffered bodies are JSON.)
     dso.prepare = api::strip_docker_version;
     dso.on_done = so.on_done;
     docker.emplace(loop, pool, api::make_docker_router({*rt, *store, ctx.registry_options(), ctx.root}), dso);

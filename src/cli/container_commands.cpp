@@ -630,6 +630,16 @@ void add_container_commands(CLI::App& app, Context& ctx) {
     ZL_TRY_ASSIGN(LinuxRuntime * rt, ctx.runtime());
     return for_each(*unpause_args, [rt](const std::string& n) { return rt->resume_container(n); });
   }));
+
+  auto rename_args = std::make_shared<std::pair<std::string, std::string>>();
+  auto* rn = app.add_subcommand("rename", "Give a container a new name");
+  rn->add_option("container", rename_args->first, "Container name or id")->required();
+  rn->add_option("new-name", rename_args->second, "Its new name (unique)")->required();
+  rn->callback(run([&ctx, rename_args]() -> Result<int> {
+    ZL_TRY_ASSIGN(LinuxRuntime * rt, ctx.runtime());
+    ZL_TRY(rt->rename_container(rename_args->first, rename_args->second));
+    return 0;
+  }));
 }
 
 }  // namespace zl::cli

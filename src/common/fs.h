@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -44,6 +45,11 @@ struct Pipe {
   UniqueFd r, w;
   static Result<Pipe> make();
 };
+
+// A stream of bytes passed piece by piece: a ReadFn fills buf with up to n bytes and returns
+// how many (0 at the end); a WriteFn takes a piece whole.
+using ReadFn = std::function<Result<size_t>(char* buf, size_t n)>;
+using WriteFn = std::function<Status(std::string_view data)>;
 
 // Writes all of data to fd, retrying on EINTR and short writes.
 Status write_all(int fd, std::string_view data, std::string_view what);

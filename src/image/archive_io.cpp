@@ -15,6 +15,7 @@
 
 #include "common/log.h"
 #include "image/reference.h"
+#include "store/archive_stream.h"
 
 namespace zl {
 
@@ -105,7 +106,24 @@ class TarSource : public Source {
  public:
   static Result<std::unique_ptr<TarSource>> read(ImageStore& store, const fs::path& path) {
     auto src = std::unique_ptr<TarSource>(new TarSource(store));
-    ZL_TRY(src->read_all(path));
+    std::unique_ptr<archive, ArchiveDeleter> a(archive_read_new());
+    archive_read_support_filter_all(a.get());
+    archive_read_support_format_tar(a.get());
+    if (archive_read_open_filename(a.get(), path.c_str(), kChunk) != ARCHIVE_OK)
+      return invalid_argument("{} is not a readable tar archive: {}", path.string(), archive_error_string(a.get()));
+    ZL_TRY(src->read_all(a.get(), path.string()));
+    return src;
+  }
+
+  static Result<std::unique_ptr<TarSource>> read(ImageStore& store, const ReadFn& in) {
+    auto src = std::unique_ptr<TarSource>(new TarSource(store));
+    ArchiveReader reader(in, kChunk);
+    std::unique_ptr<archive, ArchiveDeleter> a(archive_read_new());
+    archive_read_support_filter_all(a.get());
+    archive_read_support_format_tar(a.get());
+    if (archive_read_open(a.get(), &reader, nullptr, &ArchiveReader::read, nullptr) != ARCHIVE_OK)
+      return invalid_argument("the input is not a readable tar archive: {}", archive_error_string(a.get()));
+    ZL_TRY(src->read_all(a.get(), "the archive"));
     return src;
   }
 
@@ -132,22 +150,16 @@ class TarSource : public Source {
     return name == "index.json" || name == "manifest.json" || name == "oci-layout" || name == "repositories";
   }
 
-  Status read_all(const fs::path& path) {
-    std::unique_ptr<archive, ArchiveDeleter> a(archive_read_new());
-    archive_read_support_filter_all(a.get());
-    archive_read_support_format_tar(a.get());
-    if (archive_read_open_filename(a.get(), path.c_str(), kChunk) != ARCHIVE_OK)
-      return invalid_argument("{} is not a readable tar archive: {}", path.string(), archive_error_string(a.get()));
+  Status read_all(archive* a, const std::string& what) {
     archive_entry* entry = nullptr;
     for (;;) {
-      int rc = archive_read_next_header(a.get(), &entry);
+      int rc = archive_read_next_header(a, &entry);
       if (rc == ARCHIVE_EOF) break;
-      if (rc < ARCHIVE_WARN)
-        return invalid_argument("{}: broken archive: {}", path.string(), archive_error_string(a.get()));
+      if (rc < ARCHIVE_WARN) return invalid_argument("{}: broken archive: {}", what, archive_error_string(a));
       if (archive_entry_filetype(entry) != AE_IFREG) continue;
       std::string name = strip_dot_slash(archive_entry_pathname(entry));
-      ZL_TRY(read_entry(a.get(), name, archive_entry_size(entry)).map_error([&](Error e) {
-        return std::move(e).wrap(fmt::format("{}: {}", path.string(), name));
+      ZL_TRY(read_entry(a, name, archive_entry_size(entry)).map_error([&](Error e) {
+        return std::move(e).wrap(fmt::format("{}: {}", what, name));
       }));
     }
     return {};
@@ -354,6 +366,20 @@ std::string default_repository(const fs::path& input, const LoadOptions& opts) {
   return "localhost/" + (repo.empty() ? std::string("image") : repo);
 }
 
+// Registers the images the input's manifest.json (docker) or else index.json (OCI) names.
+Result<std::vector<std::string>> load_from(ImageStore& store, Source& src, const LoadOptions& opts,
+                                           const std::string& repo) {
+  auto docker = src.document("manifest.json");
+  ZL_TRY_ASSIGN(auto records, docker ? records_from_docker_manifest(store, src, *docker, repo)
+                                     : records_from_oci_index(store, src, opts, repo));
+  std::vector<std::string> loaded;
+  for (const auto& rec : records) {
+    ZL_TRY(store.commit_image(rec));
+    loaded.push_back(rec.reference);
+  }
+  return loaded;
+}
+
 }  // namespace
 
 Result<std::vector<std::string>> load_images(ImageStore& store, const fs::path& input, const LoadOptions& opts) {
@@ -370,16 +396,14 @@ Result<std::vector<std::string>> load_images(ImageStore& store, const fs::path& 
     if (!tar) return tl::unexpected(fail(tar.error()));
     src = std::move(*tar);
   }
-  std::string repo = default_repository(input, opts);
-  auto records = src->document("manifest.json") ? records_from_docker_manifest(store, *src, *src->document("manifest.json"), repo)
-                                                  : records_from_oci_index(store, *src, opts, repo);
-  if (!records) return tl::unexpected(fail(records.error()));
-  std::vector<std::string> loaded;
-  for (const auto& rec : *records) {
-    if (auto st = store.commit_image(rec); !st) return tl::unexpected(fail(st.error()));
-    loaded.push_back(rec.reference);
-  }
+  auto loaded = load_from(store, *src, opts, default_repository(input, opts));
+  if (!loaded) return tl::unexpected(fail(loaded.error()));
   return loaded;
+}
+
+Result<std::vector<std::string>> load_images(ImageStore& store, const ReadFn& in, const LoadOptions& opts) {
+  ZL_TRY_ASSIGN(auto src, TarSource::read(store, in));
+  return load_from(store, *src, opts, opts.default_repository.empty() ? "localhost/image" : opts.default_repository);
 }
 
 namespace {
@@ -423,9 +447,8 @@ Status add_blob(archive* a, ImageStore& store, const Digest& d) {
 
 }  // namespace
 
-Status save_images(ImageStore& store, const std::vector<std::string>& names, const fs::path& output) {
-  auto fail = [&](Error e) { return tl::unexpected(std::move(e).wrap(fmt::format("save {}", output.string()))); };
-  if (names.empty()) return fail(Error{ErrorKind::invalid_argument, "no image named"});
+Status write_images(ImageStore& store, const std::vector<std::string>& names, const WriteFn& out) {
+  if (names.empty()) return invalid_argument("no image named");
   json index = {{"schemaVersion", 2}, {"mediaType", media::oci_index}, {"manifests", json::array()}};
   json docker_manifest = json::array();
   std::vector<Digest> blobs;
@@ -434,9 +457,8 @@ Status save_images(ImageStore& store, const std::vector<std::string>& names, con
     if (seen.insert(d).second) blobs.push_back(d);
   };
   for (const auto& name : names) {
-    auto details = store.inspect(name);
-    if (!details) return fail(details.error());
-    const ImageRecord& rec = details->record;
+    ZL_TRY_ASSIGN(auto details, store.inspect(name));
+    const ImageRecord& rec = details.record;
     auto ref = Reference::parse(rec.reference);
     ZL_TRY_ASSIGN(uint64_t manifest_size, store.content().size(rec.manifest_digest));
     json annotations = {{"io.containerd.image.name", rec.reference}};
@@ -445,35 +467,48 @@ Status save_images(ImageStore& store, const std::vector<std::string>& names, con
       annotations["org.opencontainers.image.ref.name"] = ref->tag;
       repo_tags.push_back(ref->familiar());
     }
-    index["manifests"].push_back({{"mediaType", details->manifest.value("mediaType", std::string(media::oci_manifest))},
+    index["manifests"].push_back({{"mediaType", details.manifest.value("mediaType", std::string(media::oci_manifest))},
                                   {"digest", rec.manifest_digest.str()},
                                   {"size", manifest_size},
                                   {"annotations", annotations}});
     json layers = json::array();
-    for (const auto& l : details->layer_blobs) layers.push_back("blobs/sha256/" + std::string(l.hex()));
+    for (const auto& l : details.layer_blobs) layers.push_back("blobs/sha256/" + std::string(l.hex()));
     docker_manifest.push_back({{"Config", "blobs/sha256/" + std::string(rec.config_digest.hex())},
                                {"RepoTags", repo_tags},
                                {"Layers", layers}});
     want(rec.manifest_digest);
     want(rec.config_digest);
-    for (const auto& l : details->layer_blobs) want(l);
+    for (const auto& l : details.layer_blobs) want(l);
   }
 
-  auto file = AtomicFile::create(output, 0644);
-  if (!file) return fail(file.error());
+  ArchiveWriter writer(out);
   std::unique_ptr<archive, ArchiveWriteDeleter> a(archive_write_new());
   archive_write_set_format_pax_restricted(a.get());
   auto write_tar = [&]() -> Status {
-    if (archive_write_open_fd(a.get(), file->fd()) != ARCHIVE_OK)
+    if (archive_write_open(a.get(), &writer, nullptr, &ArchiveWriter::write, nullptr) != ARCHIVE_OK)
       return io("open tar writer: {}", archive_error_string(a.get()));
     ZL_TRY(add_document(a.get(), "oci-layout", R"({"imageLayoutVersion":"1.0.0"})"));
     ZL_TRY(add_document(a.get(), "index.json", index.dump()));
     ZL_TRY(add_document(a.get(), "manifest.json", docker_manifest.dump()));
     for (const auto& d : blobs) ZL_TRY(add_blob(a.get(), store, d));
     if (archive_write_close(a.get()) != ARCHIVE_OK) return io("finish tar: {}", archive_error_string(a.get()));
-    return file->commit();
+    return {};
   };
-  if (auto st = write_tar(); !st) return fail(st.error());
+  auto st = write_tar();
+  if (!st && writer.error()) return tl::unexpected(*writer.error());  // the output's own error says more
+  return st;
+}
+
+Status save_images(ImageStore& store, const std::vector<std::string>& names, const fs::path& output) {
+  auto fail = [&](Error e) { return tl::unexpected(std::move(e).wrap(fmt::format("save {}", output.string()))); };
+  auto file = AtomicFile::create(output, 0644);
+  if (!file) return fail(file.error());
+  int fd = file->fd();
+  auto written = write_images(store, names, [fd, &output](std::string_view data) {
+    return write_all(fd, data, output.string());
+  });
+  if (!written) return fail(written.error());
+  if (auto st = file->commit(); !st) return fail(st.error());
   return {};
 }
 

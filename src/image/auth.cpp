@@ -21,7 +21,8 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-// "https://host:5000/v1/" -> "host:5000"; Docker Hub's aliases -> "docker.io".
+}  // namespace
+
 std::string normalize_registry_key(std::string_view key) {
   if (auto scheme = key.find("://"); scheme != std::string_view::npos) key.remove_prefix(scheme + 3);
   key = key.substr(0, key.find('/'));
@@ -30,6 +31,8 @@ std::string normalize_registry_key(std::string_view key) {
     return "docker.io";
   return k;
 }
+
+namespace {
 
 Result<json> read_config(const fs::path& path) {
   std::error_code ec;

@@ -20,6 +20,10 @@ struct Credentials {
   friend bool operator==(const Credentials&, const Credentials&) = default;
 };
 
+// A registry as a login names it: "https://host:5000/v1/" -> "host:5000"; Docker Hub's aliases
+// -> "docker.io".
+std::string normalize_registry_key(std::string_view key);
+
 // $DOCKER_CONFIG/config.json, else $HOME/.docker/config.json.
 fs::path default_auth_config_path();
 

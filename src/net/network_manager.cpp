@@ -261,6 +261,23 @@ Result<DnsRecords> NetworkManager::dns_records(const std::string& name) const {
   return store_.load_dns(name);
 }
 
+Status NetworkManager::rename_dns(const std::string& id, const std::string& old_name, const std::string& new_name) {
+  ZL_TRY_ASSIGN(auto cn, load(id));
+  if (!cn) return {};
+  for (auto& ep : cn->endpoints) {
+    auto it = std::find(ep.dns_names.begin(), ep.dns_names.end(), old_name);
+    if (it == ep.dns_names.end()) continue;
+    *it = new_name;
+    if (ep.address.empty()) continue;
+    ZL_TRY_ASSIGN(auto lock, store_.lock(ep.network));
+    ZL_TRY_ASSIGN(auto records, store_.load_dns(ep.network));
+    remove_dns_address(records, ep.address);  // then every name of the address again
+    add_dns_names(records, ep.dns_names, ep.address);
+    ZL_TRY(store_.save_dns(ep.network, records));
+  }
+  return save_record(id, *cn);
+}
+
 Result<std::optional<ContainerNetwork>> NetworkManager::load(const std::string& id) const {
   auto text = read_file(record_path(id));
   if (!text && text.error().kind == ErrorKind::not_found) return std::optional<ContainerNetwork>();

@@ -89,6 +89,8 @@ class NetworkManager {
   // Undoes attach (CNI DEL in reverse, records, namespace). No record: nothing to do. When a
   // plugin fails, the record and namespace stay for a later reap, and the error is returned.
   Status detach(const std::string& container_id);
+  // A renamed container answers to its new name on its networks instead of the old one.
+  Status rename_dns(const std::string& container_id, const std::string& old_name, const std::string& new_name);
   // The container's record; nullopt when it has none (created before networking, or removed).
   Result<std::optional<ContainerNetwork>> load(const std::string& container_id) const;
   // Detaches every container zlayer left connected (a namespace, record or address reservation

@@ -180,12 +180,20 @@ Status ContainerStore::reserve_name(const std::string& name, const std::string& 
   if (errno != EEXIST) return errno_error(errno, "reserve container name " + name);
   std::error_code ec;
   std::string owner = fs::read_symlink(link, ec).string();
-  if (!ec && (!fs::exists(dir_ / owner) || interrupted_create(owner))) {
-    // Left by a create that crashed (its owner locks before it reserves): take it over.
+  if (!ec && (!fs::exists(dir_ / owner) || interrupted_create(owner) || renamed_away(owner, name))) {
+    // Left by a create or rename that crashed (both lock before they reserve): take it over.
     fs::remove(link, ec);
     if (::symlink(id.c_str(), link.c_str()) == 0) return {};
   }
   return conflict("the container name \"{}\" is already in use by container {}", name, owner.substr(0, 12));
+}
+
+bool ContainerStore::renamed_away(const std::string& owner, const std::string& name) const {
+  if (owner.empty() || owner.find('/') != std::string::npos) return false;
+  UniqueFd fd(::open((dir_ / owner / "lock").c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd || ::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) return false;  // a rename may be under way
+  auto rec = load(owner);
+  return rec && rec->name != name;
 }
 
 void ContainerStore::release_name(const std::string& name, const std::string& id) const {

@@ -70,6 +70,10 @@ class ContainerStore {
   Result<FileLock> lock(const std::string& id) const;
 
  private:
+  // A name a rename that crashed left pointing at `owner`: its record has another name now,
+  // and no rename holds its lock.
+  bool renamed_away(const std::string& owner, const std::string& name) const;
+
   fs::path dir_;
 };
 

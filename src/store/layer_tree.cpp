@@ -80,17 +80,6 @@ Status remove_at(int dirfd, const std::string& name) {
   return {};
 }
 
-// Runs make() (a *at() call returning 0 or -1); when the name is taken, removes what is there
-// and tries once more.
-template <class Make>
-Status create_replacing(int dirfd, const std::string& leaf, Make make, std::string_view what) {
-  if (make() == 0) return {};
-  if (errno != EEXIST) return errno_error(errno, fmt::format("create {}", what));
-  ZL_TRY(remove_at(dirfd, leaf));
-  if (make() != 0) return errno_error(errno, fmt::format("create {}", what));
-  return {};
-}
-
 // One xattr through set(name, value) -> 0/-1, with the policy documented in the header.
 template <class Set>
 Status set_xattr(const std::string& name, const std::string& value, bool special_file, Set set) {
@@ -134,7 +123,25 @@ Status apply_path_meta(int dirfd, const std::string& leaf, const EntryMeta& m, b
   return {};
 }
 
+bool is_dir_at(int dirfd, const std::string& leaf) {
+  struct stat st {};
+  return ::fstatat(dirfd, leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+}
+
 }  // namespace
+
+// Runs make() (a *at() call returning 0 or -1); when the name is taken, removes what is there
+// and tries once more.
+template <class Make>
+Status LayerTree::create_replacing(int dirfd, const std::string& leaf, Make make, std::string_view what) const {
+  if (make() == 0) return {};
+  if (errno != EEXIST) return errno_error(errno, fmt::format("create {}", what));
+  if (!opts_.replace_kind && is_dir_at(dirfd, leaf))
+    return conflict("cannot overwrite directory \"{}\" with a {}", leaf, what);
+  ZL_TRY(remove_at(dirfd, leaf));
+  if (make() != 0) return errno_error(errno, fmt::format("create {}", what));
+  return {};
+}
 
 std::string EntryPath::str() const {
   return parts.empty() ? "." : join(*this, parts.size());
@@ -171,10 +178,10 @@ bool symlink_escapes(const EntryPath& link, std::string_view target) {
   return false;
 }
 
-Result<LayerTree> LayerTree::open(const fs::path& root) {
+Result<LayerTree> LayerTree::open(const fs::path& root, Options opts) {
   UniqueFd fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd) return errno_error(errno, "open layer root " + root.string());
-  return LayerTree(std::move(fd));
+  return LayerTree(std::move(fd), opts);
 }
 
 Result<UniqueFd> LayerTree::open_dir(const EntryPath& p, size_t n, bool create) const {
@@ -228,6 +235,7 @@ Status LayerTree::make_dir(const EntryPath& p, const EntryMeta& m) {
     struct stat st {};
     if (::fstatat(parent.get(), leaf, &st, AT_SYMLINK_NOFOLLOW) != 0) return errno_error(errno, "stat");
     if (!S_ISDIR(st.st_mode)) {  // a later entry replaces an earlier non-directory
+      if (!opts_.replace_kind) return conflict("cannot overwrite non-directory \"{}\" with a directory", p.leaf());
       ZL_TRY(remove_at(parent.get(), p.leaf()));
       if (::mkdirat(parent.get(), leaf, 0700) != 0) return errno_error(errno, "create directory");
     }
@@ -242,7 +250,7 @@ Status LayerTree::make_dir(const EntryPath& p, const EntryMeta& m) {
 Status LayerTree::make_symlink(const EntryPath& p, const std::string& target, const EntryMeta& m) {
   if (p.is_root()) return invalid_argument("the layer root cannot be a symlink");
   if (target.empty()) return invalid_argument("empty symlink target");
-  if (symlink_escapes(p, target))
+  if (!opts_.any_symlink_target && symlink_escapes(p, target))
     return invalid_argument("symlink target \"{}\" leads out of the layer root", target);
   ZL_TRY_ASSIGN(auto dir, open_parent(p));
   auto make = [&] { return ::symlinkat(target.c_str(), dir.get(), p.leaf().c_str()); };
@@ -263,6 +271,8 @@ Status LayerTree::make_hardlink(const EntryPath& p, const EntryPath& target) {
   if (errno == ENOENT) return invalid_argument("hardlink target \"{}\" does not exist", target.str());
   if (errno == EPERM) return invalid_argument("hardlink target \"{}\" is a directory", target.str());
   if (errno != EEXIST) return errno_error(errno, "create hardlink");
+  if (!opts_.replace_kind && is_dir_at(dir.get(), p.leaf()))
+    return conflict("cannot overwrite directory \"{}\" with a hardlink", p.leaf());
   ZL_TRY(remove_at(dir.get(), p.leaf()));
   if (make() != 0) return errno_error(errno, "create hardlink");
   return {};

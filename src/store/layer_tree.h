@@ -43,9 +43,22 @@ struct EntryMeta {
 //  - ones the filesystem does not support at all (ENOTSUP), except security.capability, and
 //    user.* on symlinks/devices/fifos, which the kernel forbids (both harmless: nothing could
 //    read them here). Any other failure is an error.
+// Where a tree may differ from an image layer's (for files copied into a container).
+struct LayerTreeOptions {
+  // Any symlink target, also a relative one climbing above the root: nothing here follows
+  // symlinks, and the container resolves them inside its own root.
+  bool any_symlink_target = false;
+  // A directory may replace a non-directory of the same name and the other way round (later
+  // layer entries do); false: that is refused with conflict.
+  bool replace_kind = true;
+};
+
 class LayerTree {
  public:
-  static Result<LayerTree> open(const fs::path& root);
+  using Options = LayerTreeOptions;
+  static Result<LayerTree> open(const fs::path& root, Options opts = {});
+  // The tree below an open directory (taken over).
+  static LayerTree adopt(UniqueFd root, Options opts = {}) { return LayerTree(std::move(root), opts); }
 
   // Creates (replacing what is there) an empty regular file; returns its fd for the data.
   Result<UniqueFd> create_file(const EntryPath& p);
@@ -62,13 +75,18 @@ class LayerTree {
   Status finish();
 
  private:
-  explicit LayerTree(UniqueFd root) : root_(std::move(root)) {}
+  LayerTree(UniqueFd root, Options opts) : root_(std::move(root)), opts_(opts) {}
+  // Makes room for a new non-directory entry `leaf` in dirfd: removes what is there (a
+  // directory only when opts_.replace_kind), then runs make() once more.
+  template <class Make>
+  Status create_replacing(int dirfd, const std::string& leaf, Make make, std::string_view what) const;
   // Opens the first n components of p as a directory beneath the root; missing ones are made
   // (0755) when create is true.
   Result<UniqueFd> open_dir(const EntryPath& p, size_t n, bool create) const;
   Result<UniqueFd> open_parent(const EntryPath& p) const { return open_dir(p, p.parts.size() - 1, true); }
 
   UniqueFd root_;
+  Options opts_;
   std::vector<std::pair<EntryPath, EntryMeta>> dir_times_;
 };
 

@@ -16,8 +16,10 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <tuple>
 #include <vector>
 
+#include "store/archive_stream.h"
 #include "store/layer_tree.h"
 
 namespace zl {
@@ -38,7 +40,7 @@ std::string archive_message(archive* a) {
 // The blob's bytes -> uncompressed tar bytes, hashed as they pass to the tar reader.
 class TarStream {
  public:
-  explicit TarStream(int fd) : fd_(fd), buf_(kReadBuffer), outer_(archive_read_new(), archive_read_free) {}
+  explicit TarStream(ReadFn read) : reader_(std::move(read), kReadBuffer), outer_(archive_read_new(), archive_read_free) {}
 
   Status open() {
     archive* a = outer_.get();
@@ -46,7 +48,7 @@ class TarStream {
     archive_read_support_filter_zstd(a);
     archive_read_support_format_raw(a);
     archive_entry* e = nullptr;
-    if (archive_read_open(a, this, nullptr, &TarStream::file_read, nullptr) != ARCHIVE_OK ||
+    if (archive_read_open(a, &reader_, nullptr, &ArchiveReader::read, nullptr) != ARCHIVE_OK ||
         archive_read_next_header(a, &e) < ARCHIVE_WARN)
       return corrupt("cannot decompress layer: {}", archive_message(a));
     return {};
@@ -87,19 +89,7 @@ class TarStream {
     return 0;
   }
 
-  static la_ssize_t file_read(archive* a, void* self, const void** buf) {
-    auto* s = static_cast<TarStream*>(self);
-    for (;;) {
-      ssize_t n = ::read(s->fd_, s->buf_.data(), s->buf_.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) archive_set_error(a, errno, "read layer blob");
-      *buf = s->buf_.data();
-      return n;
-    }
-  }
-
-  int fd_;
-  std::vector<char> buf_;
+  ArchiveReader reader_;
   ArchivePtr outer_;
   Sha256 hash_;
   std::optional<Error> error_;
@@ -149,15 +139,18 @@ Status pwrite_all(int fd, const void* data, size_t n, off_t offset) {
 // Writes the entries of the inner tar reader through a LayerTree.
 class EntryWriter {
  public:
-  EntryWriter(archive* tar, const TarStream& stream, LayerTree& tree, UnpackStats& stats)
-      : tar_(tar), stream_(stream), tree_(tree), stats_(stats) {}
+  // `whiteouts`: OCI whiteouts become overlayfs ones (image layers).
+  EntryWriter(archive* tar, const TarStream& stream, LayerTree& tree, UnpackStats& stats, bool whiteouts,
+              const TarExtractOptions& opts)
+      : tar_(tar), stream_(stream), tree_(tree), stats_(stats), whiteouts_(whiteouts), opts_(opts) {}
 
   Status apply(archive_entry* e) {
     std::string name = text_or(archive_entry_pathname(e), archive_entry_pathname_utf8(e));
     auto st = apply_named(e, name);
     if (st) return {};
     std::string_view verb = st.error().kind == ErrorKind::invalid_argument ? "refused" : "unpack";
-    return tl::unexpected(std::move(st).error().wrap(fmt::format("{} layer entry \"{}\"", verb, name)));
+    std::string_view noun = whiteouts_ ? "layer entry" : "archive entry";
+    return tl::unexpected(std::move(st).error().wrap(fmt::format("{} {} \"{}\"", verb, noun, name)));
   }
 
   // The error for a failed read of the tar stream: a decompression failure, else a bad header
@@ -172,13 +165,14 @@ class EntryWriter {
   Status apply_named(archive_entry* e, const std::string& name) {
     ZL_TRY_ASSIGN(EntryPath path, parse_entry_path(name));
     ZL_TRY_ASSIGN(EntryMeta meta, entry_meta(e));
+    if (opts_.owner) std::tie(meta.uid, meta.gid) = *opts_.owner;
     mode_t type = archive_entry_filetype(e);
     const char* hardlink = archive_entry_hardlink(e);
     if (!hardlink) hardlink = archive_entry_hardlink_utf8(e);
     if (path.is_root() && (type != AE_IFDIR || hardlink))
       return invalid_argument("the layer root must be a directory");
-    if (in_aufs_meta_dir(path)) return {};
-    if (!path.is_root() && path.leaf().starts_with(kWhiteoutPrefix)) return apply_whiteout(path, meta);
+    if (whiteouts_ && in_aufs_meta_dir(path)) return {};
+    if (whiteouts_ && !path.is_root() && path.leaf().starts_with(kWhiteoutPrefix)) return apply_whiteout(path, meta);
     if (hardlink) {
       auto target = parse_entry_path(hardlink);
       if (!target) return invalid_argument("hardlink target \"{}\": {}", hardlink, target.error().message);
@@ -246,19 +240,18 @@ class EntryWriter {
   const TarStream& stream_;
   LayerTree& tree_;
   UnpackStats& stats_;
+  bool whiteouts_;
+  const TarExtractOptions& opts_;
 };
 
-}  // namespace
-
-Result<UnpackStats> unpack_layer(int blob_fd, const fs::path& dest) {
-  ::posix_fadvise(blob_fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-  TarStream stream(blob_fd);
+// The engine: one pass over the (compressed) tar from `read`, its entries through `tree`.
+Result<UnpackStats> unpack_stream(ReadFn read, LayerTree& tree, bool whiteouts, const TarExtractOptions& opts) {
+  TarStream stream(std::move(read));
   ZL_TRY(stream.open());
-  ZL_TRY_ASSIGN(LayerTree tree, LayerTree::open(dest));
   ArchivePtr tar(archive_read_new(), archive_read_free);
   archive_read_support_format_tar(tar.get());
   UnpackStats stats{.diff_id = Digest::from_hex(std::string(64, '0'))};
-  EntryWriter writer(tar.get(), stream, tree, stats);
+  EntryWriter writer(tar.get(), stream, tree, stats, whiteouts, opts);
   if (archive_read_open(tar.get(), &stream, nullptr, &TarStream::tar_read, nullptr) != ARCHIVE_OK)
     return tl::unexpected(writer.read_error(ErrorKind::invalid_argument));
   for (;;) {
@@ -274,10 +267,29 @@ Result<UnpackStats> unpack_layer(int blob_fd, const fs::path& dest) {
   return stats;
 }
 
+}  // namespace
+
+Result<UnpackStats> unpack_layer(int blob_fd, const fs::path& dest) {
+  ::posix_fadvise(blob_fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  ZL_TRY_ASSIGN(LayerTree tree, LayerTree::open(dest));
+  auto read = [blob_fd](char* buf, size_t n) -> Result<size_t> {
+    for (;;) {
+      ssize_t got = ::read(blob_fd, buf, n);
+      if (got >= 0) return static_cast<size_t>(got);
+      if (errno != EINTR) return errno_error(errno, "read layer blob");
+    }
+  };
+  return unpack_stream(read, tree, true, TarExtractOptions{});
+}
+
 Result<UnpackStats> unpack_layer(const fs::path& blob, const fs::path& dest) {
   UniqueFd fd(::open(blob.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) return errno_error(errno, "open layer blob " + blob.string());
   return unpack_layer(fd.get(), dest);
+}
+
+Result<UnpackStats> extract_tar(const ReadFn& read, LayerTree& tree, const TarExtractOptions& opts) {
+  return unpack_stream(read, tree, false, opts);
 }
 
 }  // namespace zl

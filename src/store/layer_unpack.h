@@ -3,9 +3,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <utility>
 
 #include "common/digest.h"
 #include "common/fs.h"
+#include "store/layer_tree.h"
 
 namespace zl {
 
@@ -24,5 +27,13 @@ struct UnpackStats {
 // left half-filled: the caller owns and removes it. Nothing is fsynced here.
 Result<UnpackStats> unpack_layer(int blob_fd, const fs::path& dest);
 Result<UnpackStats> unpack_layer(const fs::path& blob, const fs::path& dest);
+
+// The same engine for a tar that is not an image layer (`docker cp` into a container): entries
+// are written through `tree` (see LayerTree::Options), ".wh." names are ordinary files, and
+// with `owner` set every entry gets that owner instead of the archive's.
+struct TarExtractOptions {
+  std::optional<std::pair<uid_t, gid_t>> owner;
+};
+Result<UnpackStats> extract_tar(const ReadFn& read, LayerTree& tree, const TarExtractOptions& opts);
 
 }  // namespace zl

@@ -3,34 +3,10 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "fixtures/daemon.h"
+#include "fixtures/docker_cli.h"
 
 namespace zl::testing {
 namespace {
-
-class DockerApi : public DaemonTest {
- protected:
-  std::string docker_host() const { return "unix://" + (root_ / "run" / "docker.sock").string(); }
-  std::vector<std::string> env() const {
-    std::vector<std::string> e;
-    for (char** p = environ; *p; ++p)
-      if (!std::string_view(*p).starts_with("DOCKER_")) e.emplace_back(*p);
-    e.push_back("DOCKER_HOST=" + docker_host());
-    e.push_back("DOCKER_CONFIG=" + (dir_->path() / "docker-config").string());
-    return e;
-  }
-  SubprocessResult docker(const std::vector<std::string>& args, std::optional<std::string> input = {}) {
-    std::vector<std::string> argv = {"docker"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    SubprocessOptions o;
-    o.env = env();
-    o.stdin_data = std::move(input);
-    o.timeout = std::chrono::seconds(60);
-    auto r = run_process(argv, o);
-    EXPECT_TRUE(r) << r.error().message;
-    return r ? *r : SubprocessResult{};
-  }
-};
 
 TEST_F(DockerApi, PingAndVersionNegotiateApi141) {
   auto v = docker({"version", "--format", "{{.Server.APIVersion}} {{.Client.APIVersion}}"});
@@ -147,13 +123,9 @@ except docker.errors.NotFound:
     pass
 print("docker-py ok")
 )PY";
-  SubprocessOptions o;
-  o.stdin_data = script;
-  o.timeout = std::chrono::seconds(90);
-  auto r = run_process({"python3", "-", docker_host()}, o);  // the python3 with docker-py
-  ASSERT_TRUE(r) << r.error().message;
-  EXPECT_EQ(r->exit_code, 0) << r->out << r->err;
-  EXPECT_EQ(r->out, "docker-py ok\n") << r->err;
+  auto r = python(script);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.out, "docker-py ok\n") << r.err;
 }
 
 }  // namespace

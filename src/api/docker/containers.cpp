@@ -375,19 +375,8 @@ void add_container_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d) {
     if (!all) return send_error(res, all.error());
     bool show_all = req.query_flag("all");
     json filters = json::parse(req.query_param("filters").value_or("{}"), nullptr, false);
-    if (!filters.is_object()) filters = json::object();
-    auto filter_values = [&](const char* key) {
-      std::set<std::string> out;
-      if (!filters.contains(key)) return out;
-      const auto& f = filters[key];
-      if (f.is_array())
-        for (const auto& v : f) out.insert(v.get<std::string>());
-      else if (f.is_object())
-        for (const auto& [k, v] : f.items()) out.insert(k);
-      return out;
-    };
-    auto statuses = filter_values("status"), names = filter_values("name"), ids = filter_values("id"),
-         labels = filter_values("label");
+    auto statuses = filter_values(filters, "status"), names = filter_values(filters, "name"),
+         ids = filter_values(filters, "id"), labels = filter_values(filters, "label");
     json out = json::array();
     for (const auto& c : *all) {
       bool up = c.status == ContainerStatus::running || c.status == ContainerStatus::paused;
@@ -574,7 +563,22 @@ void add_container_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d) {
         simple("pause", [&rt](const ContainerInfo& c, Request&) { return rt.pause_container(c.id); }));
   r.add("POST", "/containers/{id}/unpause",
         simple("unpause", [&rt](const ContainerInfo& c, Request&) { return rt.resume_container(c.id); }));
-  r.add("POST", "/containers/{id}/resize", [](Request&, Responder& res) { res.send(200, "", ""); });
+  r.add("POST", "/containers/{id}/rename",
+        simple("rename", [&rt](const ContainerInfo& c, Request& req) -> Status {
+          std::string name = req.query_param("name").value_or("");
+          if (name.starts_with('/')) name.erase(0, 1);  // docker's "/name" form
+          if (name.empty()) return invalid_argument("Neither old nor new names may be empty");
+          return rt.rename_container(c.id, name);
+        }));
+  r.add("POST", "/containers/{id}/resize",
+        simple("resize", [&rt](const ContainerInfo& c, Request& req) -> Status {
+          int h = std::atoi(req.query_param("h").value_or("0").c_str());
+          int w = std::atoi(req.query_param("w").value_or("0").c_str());
+          if (h <= 0 || w <= 0 || h > 0xffff || w > 0xffff)
+            return invalid_argument("bad terminal size h={} w={}", req.query_param("h").value_or(""),
+                                    req.query_param("w").value_or(""));
+          return rt.resize_container(c.id, static_cast<unsigned short>(h), static_cast<unsigned short>(w));
+        }));
   r.add("POST", "/containers/prune", [&rt](Request&, Responder& res) {
     auto all = rt.list_containers();
     if (!all) return send_error(res, all.error());

@@ -22,6 +22,26 @@ void send_error(Responder& res, const Error& e) {
   send_json(res, http_status_for(e.kind), {{"message", e.message}});
 }
 
+std::set<std::string> filter_values(const json& filters, const char* key) {
+  std::set<std::string> out;
+  if (!filters.is_object() || !filters.contains(key)) return out;
+  const auto& f = filters[key];
+  if (f.is_array()) {
+    for (const auto& v : f)
+      if (v.is_string()) out.insert(v.get<std::string>());
+  } else if (f.is_object()) {
+    for (const auto& [k, v] : f.items()) out.insert(k);
+  }
+  return out;
+}
+
+WriteFn stream_to(Responder& res) {
+  return [&res](std::string_view chunk) -> Status {
+    if (!res.write(chunk)) return unavailable("the client went away");
+    return {};
+  };
+}
+
 std::string rfc3339(int64_t unix_nano) {
   return rfc3339_nano(unix_nano);
 }
@@ -127,6 +147,10 @@ Router make_docker_router(DockerApiDeps deps) {
   docker::add_exec_routes(r, d);
   docker::add_volume_routes(r, d);
   docker::add_network_routes(r, d);
+  docker::add_archive_routes(r, d);
+  docker::add_image_archive_routes(r, d);
+  docker::add_auth_routes(r, d);
+  docker::add_event_routes(r, d);
   return r;
 }
 

@@ -4,6 +4,8 @@
 // API and the CLI use: a container made by `docker run` shows in `zlayer ps` and back.
 #pragma once
 
+#include <set>
+
 #include "api/http_server.h"
 #include "image/registry_client.h"
 #include "runtime/linux/linux_runtime.h"
@@ -30,6 +32,9 @@ namespace docker {
 void send_json(Responder& res, int status, const nlohmann::json& body);
 // docker's error body {"message": ...} with the status of the error's kind.
 void send_error(Responder& res, const Error& e);
+// A WriteFn over a response begun with begin_stream: each piece one chunk; unavailable once the
+// client has gone.
+WriteFn stream_to(Responder& res);
 std::string rfc3339(int64_t unix_nano);
 // The image's name as docker shows it: "busybox:1.36" for docker.io/library/busybox:1.36.
 std::string familiar_image(const std::string& reference);
@@ -38,6 +43,16 @@ void add_exec_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d);
 void add_image_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d);
 void add_volume_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d);
 void add_network_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d);
+void add_archive_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d);
+void add_image_archive_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d);
+void add_auth_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d);
+void add_event_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d);
+// Records an image event (`docker events`): pull, tag, untag, delete, load.
+void image_event(DockerApiDeps& d, const std::string& action, const std::string& id, const std::string& name);
+// The values of one key of docker's `filters` query parameter ({"k":["v"]} or {"k":{"v":true}}).
+std::set<std::string> filter_values(const nlohmann::json& filters, const char* key);
+// The credentials a docker client sends for a registry (X-Registry-Auth: base64url JSON).
+std::optional<Credentials> registry_auth(const Request& req);
 }  // namespace docker
 
 }  // namespace zl::api

@@ -115,12 +115,15 @@ void add_image_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d) {
           break;
       }
     };
-    Puller puller(d->images, d->registry);
+    RegistryOptions registry = d->registry;
+    if (auto creds = registry_auth(req)) registry.credentials = *creds;  // from `docker login`
+    Puller puller(d->images, registry);
     auto rec = puller.pull(*ref, po);
     if (!rec) {
       line({{"errorDetail", {{"message", rec.error().message}}}, {"error", rec.error().message}});
       return;
     }
+    image_event(*d, "pull", ref->familiar(), ref->repository);
     line({{"status", "Digest: " + rec->manifest_digest.str()}});
     line({{"status", "Status: Downloaded newer image for " + ref->familiar()}});
   });
@@ -132,6 +135,8 @@ void add_image_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d) {
     if (!target) return send_error(res, target.error());
     auto st = d->images.tag(local_image_name(d->images, req.params["name"]), target->str());
     if (!st) return send_error(res, st.error());
+    if (auto img = d->images.inspect(target->str()))
+      image_event(*d, "tag", img->record.config_digest.str(), target->familiar());
     res.send(201, "", "");
   });
 
@@ -147,10 +152,15 @@ void add_image_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d) {
       return send_error(res, removed.error());
     }
     json out = json::array();
-    for (const auto& u : *removed) out.push_back({{"Untagged", familiar_image(u)}});
+    std::string image_id = before ? before->record.config_digest.str() : "";
+    for (const auto& u : *removed) {
+      out.push_back({{"Untagged", familiar_image(u)}});
+      image_event(*d, "untag", image_id, familiar_image(u));
+    }
     if (before && !d->images.inspect(std::string(before->record.config_digest.hex()))) {
       (void)d->images.prune();
-      out.push_back({{"Deleted", before->record.config_digest.str()}});
+      out.push_back({{"Deleted", image_id}});
+      image_event(*d, "delete", image_id, image_id);
     }
     send_json(res, 200, out);
   });

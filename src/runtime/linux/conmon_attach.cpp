@@ -70,11 +70,10 @@ int size_source(const AttachIo& io) {
 
 // Passes our terminal's size on to conmon, which resizes the container's pty. Quietly nothing
 // when there is no size yet or conmon is gone (the copy loop notices that by itself).
-void send_window_size(int tty, const fs::path& ctl_fifo) {
+void send_window_size(ConmonRuntime& conmon, int tty, const ContainerPaths& paths) {
   winsize ws{};
   if (::ioctl(tty, TIOCGWINSZ, &ws) != 0 || ws.ws_row == 0 || ws.ws_col == 0) return;
-  UniqueFd fd(::open(ctl_fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
-  if (fd) (void)write_all(fd.get(), resize_message(ws.ws_row, ws.ws_col), "conmon's ctl fifo");
+  (void)conmon.resize(paths, ws.ws_row, ws.ws_col);
 }
 
 // The copy loop of one attachment, until conmon hangs up. Input goes one packet at a time and
@@ -199,7 +198,7 @@ Status ConmonRuntime::attach(const ContainerPaths& paths, const AttachIo& io,
   if (tty >= 0) {
     ZL_TRY_ASSIGN(auto w, WinchPipe::install());
     winch.emplace(std::move(w));
-    send_window_size(tty, paths.ctl_fifo());
+    send_window_size(*this, tty, paths);
   }
   std::optional<RawMode> raw;  // our terminal back as it was on every way out
   if (io.tty && io.in_fd >= 0) {
@@ -211,8 +210,16 @@ Status ConmonRuntime::attach(const ContainerPaths& paths, const AttachIo& io,
     ZL_TRY(attached());
   }
   AttachPump pump(sock.get(), io);
-  if (winch) pump.follow_resizes(&*winch, [&] { send_window_size(tty, paths.ctl_fifo()); });
+  if (winch) pump.follow_resizes(&*winch, [&] { send_window_size(*this, tty, paths); });
   return pump.run();
+}
+
+Status ConmonRuntime::resize(const ContainerPaths& paths, unsigned short rows, unsigned short cols) {
+  if (rows == 0 || cols == 0) return invalid_argument("terminal size {}x{}: both must be at least 1", rows, cols);
+  UniqueFd fd(::open(paths.ctl_fifo().c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!fd && (errno == ENXIO || errno == ENOENT)) return unavailable("the container's monitor is gone");
+  if (!fd) return errno_error(errno, "open conmon's ctl fifo");
+  return write_all(fd.get(), resize_message(rows, cols), "conmon's ctl fifo");
 }
 
 }  // namespace zl

@@ -160,6 +160,9 @@ class ConmonRuntime {
   // unavailable when no conmon listens (the container is not created or has exited).
   Status attach(const ContainerPaths& paths, const AttachIo& io,
                 const std::function<Status()>& attached = {});
+  // Resizes the pty of a container created with a tty (a line to conmon's ctl fifo).
+  // unavailable when no conmon reads the fifo.
+  Status resize(const ContainerPaths& paths, unsigned short rows, unsigned short cols);
 
  private:
   OciRuntime runtime_;

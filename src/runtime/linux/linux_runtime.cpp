@@ -165,7 +165,23 @@ LinuxRuntime::LinuxRuntime(fs::path root, ImageStore& images, LinuxRuntimeOption
       images_(images),
       opts_(std::move(opts)),
       containers_(root_ / "containers"),
-      volumes_(root_ / "volumes") {}
+      volumes_(root_ / "volumes"),
+      events_(root_ / "events.jsonl") {}
+
+void LinuxRuntime::record_event(const std::string& action, const ContainerInfo& c,
+                                std::map<std::string, std::string> extra) const {
+  extra["name"] = c.name;
+  extra["image"] = c.image;
+  events_.record(Event{.type = "container", .action = action, .id = c.id, .attributes = std::move(extra)});
+}
+
+void LinuxRuntime::note_exit(const ContainerInfo& c) const {
+  if (!c.exit) return;
+  fs::path marker = containers_.paths(c.id).exit_dir() / ".die-recorded";
+  UniqueFd fd(::open(marker.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (!fd) return;  // recorded already (or no exit dir: nothing ran)
+  record_event("die", c, {{"exitCode", std::to_string(c.exit->exit_code)}});
+}
 
 Result<OciRuntime> LinuxRuntime::oci_runtime() {
   ZL_TRY_ASSIGN(ConmonRuntime * d, driver());
@@ -348,6 +364,7 @@ Result<std::optional<ExitInfo>> LinuxRuntime::settle_exit(const std::string& id,
     c.exit = exit;
     c.finished_at = exit->finished_at_unix_nano;
     c.pid = 0;
+    note_exit(c);
   }
   return exit;
 }
@@ -403,6 +420,7 @@ Result<ContainerInfo> LinuxRuntime::info(const std::string& id) {
       c.status = ContainerStatus::exited;
       c.exit = late;
       c.finished_at = late->finished_at_unix_nano;
+      note_exit(c);
       return c;
     }
   }
@@ -526,16 +544,18 @@ Result<ContainerInfo> LinuxRuntime::create_container(const ContainerSpec& spec_i
                       .lower_dirs = lowers};
   ZL_TRY(containers_.save(rec));
   volumes_lock.reset();
-  auto made = d->create(id, paths, create_options(spec));
-  created = made.has_value();
+  auto runtime_created = d->create(id, paths, create_options(spec));
+  created = runtime_created.has_value();
   if (connecting.valid()) {
     ZL_TRY_ASSIGN(connected, connecting.get());
     ZL_TRY(rewrite_mounted_file(paths.dir / "hosts", hosts_file(hostname, spec.name, address_of(*connected))));
   }
-  ZL_TRY(made);
+  ZL_TRY(runtime_created);
   done = true;
   spdlog::debug("container={} created_ms={}", id.substr(0, 12), ms_since(t0));
-  return info(id);
+  ZL_TRY_ASSIGN(auto made, info(id));
+  record_event("create", made);
+  return made;
 }
 
 Result<ContainerInfo> LinuxRuntime::running(const std::string& ref, std::string_view action) {
@@ -577,6 +597,7 @@ Status LinuxRuntime::start_container(const std::string& ref) {
   }
   st.started_at = now_ns();
   ZL_TRY(containers_.save_state(id, st));
+  record_event("start", c);
   spdlog::debug("container={} started_ms={}", id.substr(0, 12), ms_since(t0));
   return {};
 }
@@ -614,28 +635,37 @@ Status LinuxRuntime::stop_container(const std::string& ref, std::optional<std::c
     return {};
   }
   auto t = timeout.value_or(std::chrono::seconds(c.spec.stop_timeout.value_or(10)));
-  return stop_locked(c, t);
+  ZL_TRY(stop_locked(c, t));
+  (void)info(id);  // the exit recorded ("die") before the stop
+  record_event("stop", c);
+  return {};
 }
 
 Status LinuxRuntime::kill_container(const std::string& ref, const std::string& signal) {
   ZL_TRY_ASSIGN(int sig, parse_signal(signal.empty() ? "SIGKILL" : signal));
   ZL_TRY_ASSIGN(auto c, running(ref, "kill"));
   ZL_TRY_ASSIGN(ConmonRuntime * d, driver());
-  return d->kill(c.id, sig);
+  ZL_TRY(d->kill(c.id, sig));
+  record_event("kill", c, {{"signal", std::to_string(sig)}});
+  return {};
 }
 
 Status LinuxRuntime::pause_container(const std::string& ref) {
   ZL_TRY_ASSIGN(auto c, running(ref, "pause"));
   if (c.status == ContainerStatus::paused) return conflict("container {} is already paused", c.name);
   ZL_TRY_ASSIGN(ConmonRuntime * d, driver());
-  return d->pause(c.id);
+  ZL_TRY(d->pause(c.id));
+  record_event("pause", c);
+  return {};
 }
 
 Status LinuxRuntime::resume_container(const std::string& ref) {
   ZL_TRY_ASSIGN(auto c, running(ref, "unpause"));
   if (c.status != ContainerStatus::paused) return conflict("container {} is not paused", c.name);
   ZL_TRY_ASSIGN(ConmonRuntime * d, driver());
-  return d->resume(c.id);
+  ZL_TRY(d->resume(c.id));
+  record_event("unpause", c);
+  return {};
 }
 
 Status LinuxRuntime::teardown(const std::string& id, const std::string& name) {
@@ -669,9 +699,11 @@ Status LinuxRuntime::remove_container(const std::string& ref, bool force) {
     ZL_TRY(d->kill(id, SIGKILL));
     if (c.status == ContainerStatus::paused) (void)d->resume(id);
     (void)d->wait(id, containers_.paths(id), 10000ms);
+    (void)info(id);  // its "die" before its "destroy"
   }
   auto removed = teardown(id, c.name);
   if (!removed) return tl::unexpected(std::move(removed).error().wrap("remove container " + c.name));
+  record_event("destroy", c);
   // Like docker's --rm: the anonymous volumes go with the container.
   if (c.spec.auto_remove) {
     if (auto st = remove_anonymous_volumes(c.spec); !st)

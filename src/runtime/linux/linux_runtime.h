@@ -11,11 +11,20 @@
 
 #include "net/network_manager.h"
 #include "runtime/container_store.h"
+#include "runtime/event_log.h"
 #include "runtime/runtime.h"
 #include "store/image_store.h"
 #include "store/volume_store.h"
 
 namespace zl {
+
+// A container's files as its processes see them, for copying in and out (`docker cp`).
+struct ContainerRoot {
+  ContainerInfo container;
+  std::optional<FileLock> lock;   // a stopped container's: it neither starts nor goes meanwhile
+  std::shared_ptr<void> mounted;  // unmounts the rootfs mounted for this, when it goes
+  UniqueFd fd;                    // the root directory
+};
 
 struct LinuxRuntimeOptions {
   std::string oci_runtime = "auto";  // "auto", "runc", "crun" or a path
@@ -34,12 +43,22 @@ class LinuxRuntime : public Runtime {
   // For `rmi`: does any container use the image with this config digest?
   bool image_in_use(const Digest& config_digest) const;
   ContainerStore& containers() { return containers_; }
+  // Container events (`docker events`) are recorded here as the actions happen; image events by
+  // whoever pulls, tags or removes images.
+  const EventLog& events() const { return events_; }
   VolumeStore& volumes() { return volumes_; }
   // Volume name -> the names of the containers (any state) whose mounts use it.
   Result<std::map<std::string, std::vector<std::string>>> volume_users() const;
   // For `rm -v` once the container is gone: removes the anonymous volumes of its spec that no
   // other container uses (an auto_remove container's go with it in remove_container).
   Status remove_anonymous_volumes(const ContainerSpec& spec);
+  // The root of the container's process (its volumes and other mounts in place) while it has
+  // one, else its overlay rootfs, mounted for as long as the ContainerRoot lives if it was not.
+  Result<ContainerRoot> open_root(const std::string& ref);
+  // A new name (unique: conflict when another container has it); the old one is free at once.
+  Status rename_container(const std::string& ref, const std::string& new_name);
+  // Resizes the terminal of a container created with a tty (through conmon's ctl fifo).
+  Status resize_container(const std::string& ref, unsigned short rows, unsigned short cols);
 
   Result<ContainerInfo> create_container(const ContainerSpec& spec) override;
   Status start_container(const std::string& ref) override;
@@ -69,6 +88,12 @@ class LinuxRuntime : public Runtime {
 
  private:
   Result<ConmonRuntime*> driver();
+  // A container event with docker's attributes (name, image, and `extra`).
+  void record_event(const std::string& action, const ContainerInfo& c,
+                    std::map<std::string, std::string> extra = {}) const;
+  // The "die" event of an exit, the first time any process sees it (once per run: a marker in
+  // the exit dir, which a restart clears).
+  void note_exit(const ContainerInfo& c) const;
   // The container's state now, from its files, conmon's exit file and the process table.
   Result<ContainerInfo> info(const std::string& id);
   // Records the exit in state.json once conmon has written it.
@@ -100,6 +125,7 @@ class LinuxRuntime : public Runtime {
   LinuxRuntimeOptions opts_;
   ContainerStore containers_;
   VolumeStore volumes_;
+  EventLog events_;
   std::unique_ptr<ConmonRuntime> driver_;
   std::unique_ptr<net::NetworkManager> net_;
   bool net_reaped_ = false;
