@@ -223,6 +223,25 @@ TEST_F(DockerApi, UserNetworksWithNames) {
   auto busy = docker({"network", "rm", "dockernet"});
   EXPECT_NE(busy.exit_code, 0);
   EXPECT_NE(busy.err.find("in use"), std::string::npos) << busy.err;
+
+  // connect/disconnect while it runs: a container of the default network joins dockernet with an
+  // alias, is reached there by it, then leaves.
+  ASSERT_EQ(docker({"run", "-d", "--name", "late", "busybox:1.0", "sleep", "1000"}).exit_code, 0);
+  auto joined = docker({"network", "connect", "--alias", "cache", "dockernet", "late"});
+  ASSERT_EQ(joined.exit_code, 0) << joined.err;
+  auto twice = docker({"network", "connect", "dockernet", "late"});
+  EXPECT_NE(twice.exit_code, 0);
+  EXPECT_NE(twice.err.find("already"), std::string::npos) << twice.err;
+  auto nets = docker({"inspect", "-f", "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}", "late"});
+  EXPECT_NE(nets.out.find("dockernet"), std::string::npos) << nets.out;
+  auto via_alias = docker({"exec", "db", "ping", "-c1", "-W2", "cache"});
+  EXPECT_EQ(via_alias.exit_code, 0) << via_alias.out << via_alias.err;
+  ASSERT_EQ(docker({"network", "disconnect", "dockernet", "late"}).exit_code, 0);
+  EXPECT_EQ(docker({"exec", "late", "ls", "/sys/class/net/eth1"}).exit_code, 1) << "eth1 is gone";
+  EXPECT_NE(docker({"exec", "db", "ping", "-c1", "-W1", "cache"}).exit_code, 0);
+  EXPECT_NE(docker({"network", "disconnect", "dockernet", "late"}).exit_code, 0);
+  ASSERT_EQ(docker({"rm", "-f", "late"}).exit_code, 0);
+
   ASSERT_EQ(docker({"rm", "-f", "db"}).exit_code, 0);
   EXPECT_EQ(docker({"network", "rm", "dockernet"}).exit_code, 0);
   auto gone = docker({"network", "inspect", "dockernet"});

@@ -198,6 +198,24 @@ TEST_F(Net, UserNetworksAreIsolatedFromEachOther) {
   auto both = sh("both", "ls /sys/class/net | tr '\\n' ' '; wget -qO- http://" + f1 + "/");
   EXPECT_EQ(both.second, "eth0 eth1 lo hello from f1\n");
 
+  // b1 joins front while it runs (eth1, with an alias there), reaches f1, and leaves again:
+  // its address there is released and its names go.
+  auto joined = zlayer({"network", "connect", "--alias", "late", "front", "b1"});
+  ASSERT_EQ(joined.exit_code, 0) << joined.err;
+  EXPECT_EQ(sh("b1", "wget -qO- http://" + f1 + "/").second, "hello from f1\n");
+  EXPECT_EQ(sh("f2", "ping -c1 -W2 late").first, 0);
+  std::string b1_front = sh("b1", "ip -o -4 addr show eth1 | awk '{print $4}' | cut -d/ -f1").second;
+  b1_front.erase(b1_front.find_last_not_of("\n") + 1);
+  ASSERT_FALSE(b1_front.empty());
+  fs::path front_ipam = root_ / "networks" / "front" / "ipam" / "front";
+  EXPECT_TRUE(fs::exists(front_ipam / b1_front));
+  ASSERT_EQ(zlayer({"network", "disconnect", "front", "b1"}).exit_code, 0);
+  EXPECT_FALSE(fs::exists(front_ipam / b1_front)) << "address reservation left";
+  EXPECT_NE(sh("b1", "ls /sys/class/net/eth1").first, 0);
+  EXPECT_NE(sh("f2", "ping -c1 -W1 late").first, 0);
+  EXPECT_NE(sh("b1", "timeout 3 wget -qO- http://" + f1 + "/").first, 0);
+  EXPECT_NE(zlayer({"network", "disconnect", "front", "b1"}).exit_code, 0);
+
   json members = json::parse(zlayer({"network", "inspect", "front"}).out)[0]["Containers"];
   EXPECT_EQ(members.size(), 3u);
   auto records = json::parse(read_file(root_ / "networks" / "front" / "dns.json").value());
