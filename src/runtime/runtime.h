@@ -52,7 +52,8 @@ class Runtime {
   virtual Result<ExecResult> exec(const std::string& ref, ExecOptions opts) = 0;
   virtual Status exec_stream(const std::string& ref, ExecOptions opts,
                              const std::function<Status(const ExecEvent&)>& on_event) = 0;
-  virtual Result<int> exec_interactive(const std::string& ref, ExecOptions opts) = 0;
+  // With a pty between the process and io (the caller's terminal by default).
+  virtual Result<int> exec_interactive(const std::string& ref, ExecOptions opts, const TerminalIo& io = {}) = 0;
   // Connects `io` to the container's stdio (see AttachIo; input only if it was created with
   // open_stdin, a tty if it has one) and copies until the container has exited and its output is
   // drained; wait_container then has the exit. With `start` the container is started once

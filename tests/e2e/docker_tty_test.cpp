@@ -36,5 +36,22 @@ plain.remove(force=True)
   EXPECT_EQ(py.out, "21 55\n409\n");
 }
 
+TEST_F(DockerApi, ExecItIsInteractiveAndResized) {
+  ASSERT_EQ(docker({"run", "-d", "--name", "box", "busybox:1.0", "sleep", "1000"}).exit_code, 0);
+  SubprocessOptions o;
+  o.env = env();
+  o.timeout = std::chrono::seconds(60);
+  // Input typed into the exec's shell comes back through its pty, at the terminal's size.
+  // (The CLI sends the size just after the start: the shell waits a moment before it looks.)
+  o.stdin_data = "sleep 1; stty size; echo typed-$((40 + 2)); exit 7\n";
+  auto r = run_process(
+      {"script", "-qec", "stty rows 29 cols 91; docker exec -it box sh", "/dev/null"}, o);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->exit_code, 7) << r->out << r->err;
+  EXPECT_NE(r->out.find("29 91"), std::string::npos) << r->out;
+  EXPECT_NE(r->out.find("typed-42"), std::string::npos) << r->out;
+  ASSERT_EQ(docker({"rm", "-f", "box"}).exit_code, 0);
+}
+
 }  // namespace
 }  // namespace zl::testing

@@ -1,5 +1,7 @@
 // Docker API: exec — create (POST /containers/{id}/exec), start (attached over a hijacked
 // connection, or detached), inspect. Exec instances live in memory, as in docker.
+#include <sys/ioctl.h>
+
 #include <boost/asio/write.hpp>
 #include <mutex>
 #include <thread>
@@ -17,8 +19,11 @@ namespace {
 struct ExecInstance {
   std::string id, container_id;
   ExecOptions opts;
+  bool attach_stdin = false;
   bool running = false;
   std::optional<int> exit_code;
+  int pty_master = -1;  // while an interactive one runs: where resizes go
+  std::optional<winsize> size;  // the last one asked for (the CLI may ask before the pty exists)
 };
 
 class ExecTable {
@@ -72,6 +77,7 @@ void add_exec_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d) {
       e.opts.workdir = body.value("WorkingDir", "");
       e.opts.user = body.value("User", "");
       e.opts.tty = body.value("Tty", false);
+      e.attach_stdin = body.value("AttachStdin", false);
     } catch (const json::exception& ex) {
       return send_error(res,
                         Error{ErrorKind::invalid_argument, std::string("bad exec config: ") + ex.what()});
@@ -120,6 +126,23 @@ void add_exec_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d) {
       return !ec;
     };
     int code = 126;
+    if (tty && e->attach_stdin && sock) {
+      // exec -it: the pty between the process and the hijacked connection, both ways.
+      boost::system::error_code ec;
+      sock->native_non_blocking(false, ec);
+      TerminalIo io{.in_fd = sock->native_handle(), .out_fd = sock->native_handle()};
+      io.on_pty = [table, id](int master) {
+        table->update(id, [master](ExecInstance& x) {
+          x.pty_master = master;
+          if (master >= 0 && x.size) ::ioctl(master, TIOCSWINSZ, &*x.size);
+        });
+      };
+      auto ran = rt.exec_interactive(e->container_id, e->opts, io);
+      if (!ran) send(StreamKind::stderr_stream, ran.error().message + "\r\n");
+      finish(ran ? *ran : ran.error().kind == ErrorKind::not_found ? 127 : 126);
+      sock->shutdown(UnixSocket::shutdown_both, ec);
+      return;
+    }
     auto st = rt.exec_stream(e->container_id, e->opts, [&](const ExecEvent& ev) -> Status {
       switch (ev.kind) {
         case ExecEvent::Kind::stdout_data:
@@ -165,7 +188,23 @@ void add_exec_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d) {
                  {"user", e->opts.user}}},
                {"Pid", 0}});
   });
-  r.add("POST", "/exec/{id}/resize", [](Request&, Responder& res) { res.send(200, "", ""); });
+  r.add("POST", "/exec/{id}/resize", [table](Request& req, Responder& res) {
+    if (!table->get(req.params["id"]))
+      return send_error(res, Error{ErrorKind::not_found, "No such exec instance: " + req.params["id"]});
+    winsize ws{};
+    try {
+      ws.ws_row = static_cast<unsigned short>(std::stoul(req.query["h"]));
+      ws.ws_col = static_cast<unsigned short>(std::stoul(req.query["w"]));
+    } catch (const std::exception&) {
+      return send_error(res, Error{ErrorKind::invalid_argument, "resize needs numbers h and w"});
+    }
+    // Under the table's lock: the pty is not closed meanwhile (it is told gone first).
+    table->update(req.params["id"], [&ws](ExecInstance& x) {
+      x.size = ws;
+      if (x.pty_master >= 0) ::ioctl(x.pty_master, TIOCSWINSZ, &ws);
+    });
+    res.send(200, "", "");
+  });
 }
 
 }  // namespace zl::api::docker

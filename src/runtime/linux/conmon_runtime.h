@@ -94,6 +94,9 @@ struct TerminalIo {
   int in_fd = 0;
   int out_fd = 1;
   unsigned short rows = 24, cols = 80;
+  // Told the pty's master once it exists, and -1 before it is closed: for resizes that come from
+  // elsewhere than in_fd (the Docker API's exec resize).
+  std::function<void(int master_fd)> on_pty;
 };
 
 // Our ends of an attached container's stdio. in_fd -1 sends no input (the container's stdin stays

@@ -250,6 +250,13 @@ Result<int> ConmonRuntime::exec_interactive(const std::string& id, const ExecOpt
                                             const TerminalIo& io) {
   ZL_TRY_ASSIGN(auto run, start_exec(cli_, id, opts, true, &io));
   {
+    if (io.on_pty) io.on_pty(run.pty->master.get());
+    struct Untold {
+      const TerminalIo& io;
+      ~Untold() {
+        if (io.on_pty) io.on_pty(-1);
+      }
+    } untold{io};
     ZL_TRY_ASSIGN(auto raw, RawMode::enable(io.in_fd));
     ZL_TRY(pump_terminal(io, run.pty->master.get()));
   }

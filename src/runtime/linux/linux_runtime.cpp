@@ -176,7 +176,7 @@ void LinuxRuntime::record_event(const std::string& action, const ContainerInfo& 
 }
 
 void LinuxRuntime::note_exit(const ContainerInfo& c) const {
-  if (!c.exit) return;
+  if (!c.exit || c.started_at == 0) return;  // not started, or its start not recorded yet
   fs::path marker = containers_.paths(c.id).exit_dir() / ".die-recorded";
   UniqueFd fd(::open(marker.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
   if (!fd) return;  // recorded already (or no exit dir: nothing ran)
@@ -595,9 +595,11 @@ Status LinuxRuntime::start_container(const std::string& ref) {
     auto now = d->status(id);
     if (!now || now->status == "created") return tl::unexpected(started.error().wrap("start container " + c.name));
   }
+  // "start" before the state says started: whoever sees the exit first records "die", and only
+  // of a container whose start is recorded (note_exit), so the two never come in the wrong order.
+  record_event("start", c);
   st.started_at = now_ns();
   ZL_TRY(containers_.save_state(id, st));
-  record_event("start", c);
   spdlog::debug("container={} started_ms={}", id.substr(0, 12), ms_since(t0));
   return {};
 }
@@ -760,10 +762,10 @@ Status LinuxRuntime::exec_stream(const std::string& ref, ExecOptions opts,
   return d->exec_stream(c.id, opts, on_event);
 }
 
-Result<int> LinuxRuntime::exec_interactive(const std::string& ref, ExecOptions opts) {
+Result<int> LinuxRuntime::exec_interactive(const std::string& ref, ExecOptions opts, const TerminalIo& io) {
   ZL_TRY_ASSIGN(auto c, running(ref, "exec in"));
   ZL_TRY_ASSIGN(ConmonRuntime * d, driver());
-  return d->exec_interactive(c.id, opts);
+  return d->exec_interactive(c.id, opts, io);
 }
 
 Status LinuxRuntime::container_logs(const std::string& ref, LogQuery query,

@@ -75,7 +75,7 @@ class LinuxRuntime : public Runtime {
   Result<ExecResult> exec(const std::string& ref, ExecOptions opts) override;
   Status exec_stream(const std::string& ref, ExecOptions opts,
                      const std::function<Status(const ExecEvent&)>& on_event) override;
-  Result<int> exec_interactive(const std::string& ref, ExecOptions opts) override;
+  Result<int> exec_interactive(const std::string& ref, ExecOptions opts, const TerminalIo& io = {}) override;
   Status attach_container(const std::string& ref, AttachIo io, bool start = false) override;
   Status container_logs(const std::string& ref, LogQuery query,
                         const std::function<Status(const LogEntry&)>& sink) override;
