@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "common/failpoint.h"
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/subprocess.h"
@@ -335,6 +336,7 @@ Result<PendingAttach> NetworkManager::begin_attach(const AttachRequest& req) {
   ZL_TRY_ASSIGN(NetNs ns, NetNs::create(netns_path(id)));
   cn.netns = ns.path().string();
   p.ns.emplace(std::move(ns));
+  ZL_FAILPOINT("net.attach.after-netns");
   for (size_t i = 0; i < nets.size(); ++i) {
     p.bridges_ready = p.bridges_ready && link_exists(nets[i].bridge);
     NetworkEndpoint ep{.network = nets[i].name,
@@ -386,6 +388,7 @@ Result<ContainerNetwork> NetworkManager::finish_attach(PendingAttach& p) {
     auto result = cni_.add(ep.cni_config, args);
     if (!result) return fail(result.error());
     added = i + 1;
+    ZL_FAILPOINT("net.attach.after-cni-add");
     ep.cni_result = result->raw;
     const CniIpConfig* ip = result->container_ip();
     if (!ip) return fail(Error{ErrorKind::internal, "the CNI result has no address for the container"});
@@ -416,6 +419,7 @@ Result<ContainerNetwork> NetworkManager::finish_attach(PendingAttach& p) {
     if (!records) return fail(records.error());
     add_dns_names(*records, ep.dns_names, ep.address);
     if (auto st = store_.save_dns(n.name, *records); !st) return fail(st.error());
+    ZL_FAILPOINT("net.attach.after-dns");
   }
   if (auto st = save_record(id, cn); !st) {
     undo();
@@ -436,23 +440,28 @@ Status NetworkManager::detach_record(const std::string& id, ContainerNetwork& cn
   if (mounted && !reaping && !masquerades_per_container(cn)) {
     ZL_TRY(remove_netns(cn.netns));
     mounted = false;
+    if (!reaping) ZL_FAILPOINT("net.detach.after-netns-removed");
   }
   std::optional<Error> first;
+  // A record saved before ADD's result (a crash mid-attach) lacks the address: host-local's
+  // reservation tells it, for the DEL and for the DNS records made under it.
   std::vector<Reservation> reserved;
-  if (reaping) reserved = reservations();
+  bool unknown = std::any_of(cn.endpoints.begin(), cn.endpoints.end(),
+                             [](const NetworkEndpoint& ep) { return ep.address.empty() || ep.cni_result.is_null(); });
+  if (reaping || unknown) reserved = reservations();
   for (auto it = cn.endpoints.rbegin(); it != cn.endpoints.rend(); ++it) {
     NetworkEndpoint& ep = *it;
     auto lock = store_.lock(ep.network);  // gone: the records went with it, CNI DEL still runs
+    if (ep.address.empty())
+      for (const auto& r : reserved)
+        if (r.owner == id && r.network == ep.network && r.ifname == ep.ifname) ep.address = r.address;
     std::optional<json> prev;
     if (!ep.cni_result.is_null()) {
       prev = ep.cni_result;
     } else {  // ADD never finished: what host-local reserved tells the address
-      std::string addr;
       int prefix = 24;
-      for (const auto& r : reserved)
-        if (r.owner == id && r.network == ep.network && r.ifname == ep.ifname) addr = r.address;
       if (auto n = store_.load(ep.network)) prefix = n->subnet.prefix;
-      prev = synthesized_result(ep.ifname, cn.netns, addr, prefix);
+      prev = synthesized_result(ep.ifname, cn.netns, ep.address, prefix);
     }
     CniRuntimeArgs args{
         .container_id = cni_container_id(id), .netns = mounted ? cn.netns : "", .ifname = ep.ifname};
@@ -495,12 +504,21 @@ Status NetworkManager::set_dns_names(const std::string& id, const std::vector<st
 }
 
 Status NetworkManager::detach(const std::string& id) {
-  ZL_TRY_ASSIGN(auto cn, load(id));
+  auto loaded = load(id);
+  if (!loaded && loaded.error().kind == ErrorKind::corrupt) {
+    // A torn record is not used: the container is disconnected by what host-local reserved for
+    // it and by its namespace, as after a crash.
+    spdlog::warn("{}; disconnecting the container by its address reservations", loaded.error().message);
+    ZL_TRY(reap([&](const std::string& other) { return other != id; }));
+    return {};
+  }
+  ZL_TRY_ASSIGN(auto cn, std::move(loaded));
   if (!cn) {
     if (fs::exists(netns_path(id))) return remove_netns(netns_path(id));
     return {};
   }
   ZL_TRY(detach_record(id, *cn, false));
+  ZL_FAILPOINT("net.detach.after-cni-del");
   std::error_code ec;
   fs::remove(record_path(id), ec);
   if (ec) return io("remove network record of container {}: {}", id.substr(0, 12), ec.message());

@@ -66,6 +66,8 @@ class LinuxRuntime : public Runtime {
 
  private:
   Result<ConmonRuntime*> driver();
+  // state.json as saved, or rebuilt (and saved again) when a crash left it torn.
+  Result<ContainerRunState> load_or_repair_state(const ContainerRecord& rec);
   // The container's state now, from its files, conmon's exit file and the process table.
   Result<ContainerInfo> info(const std::string& id);
   // Records the exit in state.json once conmon has written it.
