@@ -9,6 +9,7 @@
 #include <cstdlib>
 
 #include "agent/health_probe.h"
+#include "common/failpoint.h"
 #include "agent/replica_spec.h"
 #include "spec/cron.h"
 #include "spec/parse.h"
@@ -277,6 +278,7 @@ Result<json> ServiceManager::apply(const std::string& yaml, const std::string& f
   ZL_TRY_ASSIGN(auto spec, spec::parse_deployment(yaml, file_name));
   ZL_TRY(spec::resolve_env(spec, opts_.env_lookup));  // a missing $E: variable is the deployer's error
   ZL_TRY_ASSIGN(auto rec, db_.put_deployment(spec.deployment, file_name, yaml));
+  ZL_FAILPOINT("agent.apply.after-db");
   {
     std::lock_guard lock(mu_);
     ZL_TRY(load(rec));
@@ -524,8 +526,10 @@ void ServiceManager::create_replica(Deployment& d, Service& s, int64_t index,
       } else {
         ZL_TRY_ASSIGN(auto info, runtime_.create_container(spec));
         id = info.id;
+        ZL_FAILPOINT("agent.replica.after-create");
       }
       ZL_TRY(runtime_.start_container(id));
+      ZL_FAILPOINT("agent.replica.after-start");
       run_hook(id, post_start, "post_start");
       return {};
     }();
@@ -573,6 +577,7 @@ void ServiceManager::discard_container(const ContainerInfo& c) {
     run_hook(id, pre_stop, "pre_stop");
     if (auto st = runtime_.stop_container(id); !st && st.error().kind != ErrorKind::not_found)
       spdlog::debug("stop {}: {}", name, st.error().message);
+    ZL_FAILPOINT("agent.discard.after-stop");
     if (auto st = runtime_.remove_container(id, true); !st && st.error().kind != ErrorKind::not_found)
       spdlog::error("remove container {}: {}", name, st.error().message);
   });
@@ -996,6 +1001,7 @@ void ServiceManager::reconcile_cron(Deployment& d, Service& s, std::vector<const
 Status ServiceManager::remove(const std::string& deployment) {
   ZL_TRY_ASSIGN(auto all, runtime_.list_containers());
   ZL_TRY_ASSIGN(bool existed, db_.delete_deployment(deployment));
+  ZL_FAILPOINT("agent.remove.after-db");
   std::vector<ContainerInfo> victims;
   std::map<std::string, std::optional<spec::LifecycleHook>> hooks;
   {
@@ -1042,6 +1048,7 @@ Status ServiceManager::scale(const std::string& deployment, const std::string& s
     if (s->spec.rtype == ResourceType::cron)
       return invalid_argument("service {} is a cron job; it has no replicas to scale", service);
     ZL_TRY(db_.set_scale(deployment, service, replicas));
+    ZL_FAILPOINT("agent.scale.after-db");
     s->scale_override = replicas;
   }
   wake();

@@ -56,10 +56,21 @@ constexpr const char* kSelectDeployment =
 
 Result<std::unique_ptr<StateDb>> StateDb::open(const std::filesystem::path& file) {
   ZL_TRY(make_dirs(file.parent_path(), 0700));
+  // SQLite takes an empty file for an empty database: a state db cut to nothing (and no WAL
+  // that holds its content) would make the daemon forget, and then remove, every deployment.
+  std::error_code ec;
+  std::filesystem::path wal = file.string() + "-wal";
+  if (std::filesystem::exists(file, ec) && std::filesystem::file_size(file, ec) == 0 && !ec &&
+      (!std::filesystem::exists(wal, ec) || std::filesystem::file_size(wal, ec) == 0))
+    return corrupt(
+        "daemon state {} is empty: it was cut short (a crash, a full disk?); restore it from a backup, or move "
+        "it away to start with no deployments",
+        file.string());
+  auto context = [&](Error e) { return tl::unexpected(std::move(e).wrap("daemon state " + file.string())); };
   auto db = SqliteDb::open(file);
-  if (!db) return tl::unexpected(db.error().wrap("daemon state"));
+  if (!db) return context(db.error());
   std::unique_ptr<StateDb> s(new StateDb(std::move(*db)));
-  ZL_TRY(s->migrate());
+  if (auto st = s->migrate(); !st) return context(st.error());
   return s;
 }
 

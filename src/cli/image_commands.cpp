@@ -197,6 +197,16 @@ Result<int> prune(Context& ctx) {
   return 0;
 }
 
+// Re-hashes every blob and checks every image's manifest, config and layers are present.
+Result<int> verify(Context& ctx) {
+  ZL_TRY_ASSIGN(ImageStore * store, ctx.store());
+  ZL_TRY(store->verify());
+  ZL_TRY_ASSIGN(auto blobs, store->content().list());
+  ZL_TRY_ASSIGN(auto images, store->index().list());
+  std::cout << fmt::format("ok: {} images, {} blobs verified\n", images.size(), blobs.size());
+  return 0;
+}
+
 Result<int> load(Context& ctx, const std::string& input, const std::string& name, bool quiet) {
   ZL_TRY_ASSIGN(ImageStore * store, ctx.store());
   LoadOptions opts;
@@ -295,6 +305,9 @@ void add_image_commands(CLI::App& app, Context& ctx) {
   auto* pr = image->add_subcommand("prune", "Delete blobs and layers no image uses");
   pr->add_flag("-a,--all,-f,--force")->description("accepted for docker compatibility");
   pr->callback(run([&ctx] { return prune(ctx); }));
+
+  image->add_subcommand("verify", "Check the store: every blob's digest, every image's parts present")
+      ->callback(run([&ctx] { return verify(ctx); }));
 
   auto tag_args = std::make_shared<std::pair<std::string, std::string>>();
   auto* t = app.add_subcommand("tag", "Give an image another name");

@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "common/failpoint.h"
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/subprocess.h"
@@ -352,6 +353,7 @@ Result<PendingAttach> NetworkManager::begin_attach(const AttachRequest& req) {
   ZL_TRY_ASSIGN(NetNs ns, NetNs::create(netns_path(id)));
   cn.netns = ns.path().string();
   p.ns.emplace(std::move(ns));
+  ZL_FAILPOINT("net.attach.after-netns");
   for (size_t i = 0; i < nets.size(); ++i) {
     p.bridges_ready = p.bridges_ready && link_exists(nets[i].bridge);
     NetworkEndpoint ep{.network = nets[i].name,
@@ -411,6 +413,7 @@ Status NetworkManager::add_endpoint(const std::string& id, const std::string& ne
   args.runtime_config = ep.runtime_config;
   ZL_TRY_ASSIGN(auto result, cni_.add(ep.cni_config, args));
   ran = true;
+  ZL_FAILPOINT("net.attach.after-cni-add");
   ep.cni_result = result.raw;
   const CniIpConfig* ip = result.container_ip();
   if (!ip) return internal("the CNI result has no address for the container");
@@ -435,22 +438,26 @@ Status NetworkManager::add_endpoint(const std::string& id, const std::string& ne
   ep.dns_names = names;
   ZL_TRY_ASSIGN(auto records, store_.load_dns(n.name));
   add_dns_names(records, ep.dns_names, ep.address);
-  return store_.save_dns(n.name, records);
+  ZL_TRY(store_.save_dns(n.name, records));
+  ZL_FAILPOINT("net.attach.after-dns");
+  return {};
 }
 
 Status NetworkManager::remove_endpoint(const std::string& id, const std::string& netns, NetworkEndpoint& ep,
                                        const std::vector<Reservation>& reserved) {
   auto lock = store_.lock(ep.network);  // gone: the records went with it, CNI DEL still runs
+  // A crash before the record had the address: what host-local reserved tells it (for DEL and
+  // for the names, which may be saved already).
+  if (ep.address.empty())
+    for (const auto& r : reserved)
+      if (r.owner == id && r.network == ep.network && r.ifname == ep.ifname) ep.address = r.address;
   std::optional<json> prev;
   if (!ep.cni_result.is_null()) {
     prev = ep.cni_result;
-  } else {  // ADD never finished: what host-local reserved tells the address
-    std::string addr;
+  } else {  // ADD never finished
     int prefix = 24;
-    for (const auto& r : reserved)
-      if (r.owner == id && r.network == ep.network && r.ifname == ep.ifname) addr = r.address;
     if (auto n = store_.load(ep.network)) prefix = n->subnet.prefix;
-    prev = synthesized_result(ep.ifname, netns, addr, prefix);
+    prev = synthesized_result(ep.ifname, netns, ep.address, prefix);
   }
   CniRuntimeArgs args{.container_id = cni_container_id(id), .netns = netns, .ifname = ep.ifname};
   if (ep.runtime_config.is_object()) args.runtime_config = ep.runtime_config;
@@ -479,10 +486,15 @@ Status NetworkManager::detach_record(const std::string& id, ContainerNetwork& cn
   if (mounted && !reaping && !masquerades_per_container(cn)) {
     ZL_TRY(remove_netns(cn.netns));
     mounted = false;
+    if (!reaping) ZL_FAILPOINT("net.detach.after-netns-removed");
   }
   std::optional<Error> first;
+  // A record saved before ADD's result (a crash mid-attach) lacks the address: host-local's
+  // reservation tells it, for the DEL and for the DNS records made under it.
   std::vector<Reservation> reserved;
-  if (reaping) reserved = reservations();
+  bool unknown = std::any_of(cn.endpoints.begin(), cn.endpoints.end(),
+                             [](const NetworkEndpoint& ep) { return ep.address.empty() || ep.cni_result.is_null(); });
+  if (reaping || unknown) reserved = reservations();
   for (auto it = cn.endpoints.rbegin(); it != cn.endpoints.rend(); ++it) {
     if (auto st = remove_endpoint(id, mounted ? cn.netns : "", *it, reserved); !st && !first) first = st.error();
   }
@@ -567,12 +579,21 @@ Status NetworkManager::set_dns_names(const std::string& id, const std::vector<st
 }
 
 Status NetworkManager::detach(const std::string& id) {
-  ZL_TRY_ASSIGN(auto cn, load(id));
+  auto loaded = load(id);
+  if (!loaded && loaded.error().kind == ErrorKind::corrupt) {
+    // A torn record is not used: the container is disconnected by what host-local reserved for
+    // it and by its namespace, as after a crash.
+    spdlog::warn("{}; disconnecting the container by its address reservations", loaded.error().message);
+    ZL_TRY(reap([&](const std::string& other) { return other != id; }));
+    return {};
+  }
+  ZL_TRY_ASSIGN(auto cn, std::move(loaded));
   if (!cn) {
     if (fs::exists(netns_path(id))) return remove_netns(netns_path(id));
     return {};
   }
   ZL_TRY(detach_record(id, *cn, false));
+  ZL_FAILPOINT("net.detach.after-cni-del");
   std::error_code ec;
   fs::remove(record_path(id), ec);
   if (ec) return io("remove network record of container {}: {}", id.substr(0, 12), ec.message());

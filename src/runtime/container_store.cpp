@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/failpoint.h"
 #include "common/ids.h"
 #include "runtime/container_json.h"
 
@@ -46,17 +47,30 @@ ContainerStore::ContainerStore(fs::path containers_dir) : dir_(std::move(contain
 Status ContainerStore::init() const {
   ZL_TRY(make_dirs(dir_, 0700));
   ZL_TRY(make_dirs(dir_ / "names", 0700));
+  sweep();
+  return {};
+}
+
+void ContainerStore::sweep() const {
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(dir_, ec)) {  // removals a crash interrupted
     if (e.path().filename().string().starts_with(".removing-")) (void)remove_tree(e.path());
   }
-  return {};
+  // A name is reserved after its container's directory is made and released after it is gone:
+  // a name without a directory is left by a crash in between.
+  for (const auto& e : fs::directory_iterator(dir_ / "names", ec)) {
+    std::error_code link_ec;
+    std::string id = fs::read_symlink(e.path(), link_ec).string();
+    if (link_ec || id.empty() || id.find('/') != std::string::npos || fs::exists(dir_ / id, link_ec)) continue;
+    release_name(e.path().filename().string(), id);
+  }
 }
 
 Status ContainerStore::discard(const std::string& id) const {
   fs::path trash = dir_ / (".removing-" + id);
   if (::rename((dir_ / id).c_str(), trash.c_str()) != 0)
     return errno_error(errno, fmt::format("remove container {}", id.substr(0, 12)));
+  ZL_FAILPOINT("discard.after-rename");
   return remove_tree(trash);
 }
 

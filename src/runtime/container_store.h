@@ -53,8 +53,11 @@ class ContainerStore {
   Status save_health(const std::string& id, const ContainerHealth& h) const;
 
   // Deletes the container's directory: first renamed out of sight (so every other command sees
-  // the container either whole or gone), then removed. Leftovers of a crash go at init().
+  // the container either whole or gone), then removed. Leftovers of a crash go at sweep().
   Status discard(const std::string& id) const;
+  // What a crash in discard() or teardown left: half-removed directories, and names whose
+  // container directory is gone. (init() sweeps too.)
+  void sweep() const;
 
   // conflict when the name is taken by another container.
   Status reserve_name(const std::string& name, const std::string& id) const;

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/failpoint.h"
 #include "store/scratch_dir.h"
 
 namespace zl {
@@ -201,6 +202,7 @@ Status BlobWriter::commit() {
     discard();
     return errno_error(err, "sync blob " + expected_.str());
   }
+ZL_FAILPOINT("blob.commit.before-rename");
   if (::rename(tmp_.c_str(), dest_.c_str()) != 0) {
     int err = errno;
     discard();

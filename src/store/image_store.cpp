@@ -13,6 +13,7 @@
 #include <system_error>
 #include <thread>
 
+#include "common/failpoint.h"
 #include "common/log.h"
 #include "store/image_docs.h"
 
@@ -306,6 +307,7 @@ Status ImageStore::commit_image(const ImageRecord& rec) {
                     .value());
   if (auto st = check_blobs_present(content_, *docs, rec.manifest_digest); !st) return fail(st.error());
   if (auto st = unpack_layers(layers_, content_, *docs); !st) return fail(st.error());
+  ZL_FAILPOINT("image.commit.after-unpack");
   ImageRecord stored = rec;
   if (stored.created_unix == 0) stored.created_unix = static_cast<int64_t>(std::time(nullptr));
   return index_.put(stored);

@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/failpoint.h"
 #include "store/layer_unpack.h"
 #include "store/scratch_dir.h"
 
@@ -101,6 +102,7 @@ Status LayerStore::ensure_unpacked(const fs::path& blob, const Digest& expected_
   if (auto st = unpack_verified(fd->get(), blob, work->dir.path(), expected_diff_id); !st)
     return context(st.error());
   if (::syncfs(work->lock.get()) != 0) return context(errno_error(errno, "sync unpacked layer").value());
+  ZL_FAILPOINT("layer.unpack.before-commit");
   auto st = work->dir.commit_as(layer_home(root_, expected_diff_id));
   if (!st && st.error().kind == ErrorKind::already_exists) return {};  // same diff-id from another blob
   return st;

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "common/failpoint.h"
 #include "common/ids.h"
 #include "common/log.h"
 
@@ -24,6 +25,8 @@ using json = nlohmann::json;
 namespace {
 
 constexpr const char* kMetadataFile = "volume.json";
+// Beside _data while a copy-up runs (the copy is not whole until it is gone).
+constexpr const char* kCopyingMarker = "copying";
 
 int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -66,6 +69,7 @@ class TreeCopier {
     for (const auto& name : names) {
       std::string child = rel.empty() ? name : rel + "/" + name;
       ZL_TRY(copy_entry(src, dst, name, child));
+      if (rel.empty()) ZL_FAILPOINT("volume.copy-up.midway");  // one entry of the top dir copied
     }
     return {};
   }
@@ -212,15 +216,18 @@ int open_in_root(const fs::path& root, const std::string& path) {
 }
 
 // Removes what was copied into a volume when the copy fails: it is left empty, as it was.
+void empty_dir(const fs::path& dir) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) (void)remove_tree(e.path());
+}
+
 class EmptyOnFailure {
  public:
   explicit EmptyOnFailure(fs::path dir) : dir_(std::move(dir)) {}
   EmptyOnFailure(const EmptyOnFailure&) = delete;
   EmptyOnFailure& operator=(const EmptyOnFailure&) = delete;
   ~EmptyOnFailure() {
-    if (dir_.empty()) return;
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(dir_, ec)) (void)remove_tree(e.path());
+    if (!dir_.empty()) empty_dir(dir_);
   }
   void commit() { dir_.clear(); }
 
@@ -392,6 +399,13 @@ Result<VolumePruneReport> VolumeStore::prune(const Usage& usage) const {
 Result<bool> VolumeStore::copy_up_locked(const std::string& name, const fs::path& rootfs,
                                          const std::string& path) const {
   fs::path data = data_dir(name);
+  // A copy that a crash cut short left its marker: what it copied goes, the copy starts over.
+  fs::path marker = volume_dir(name) / kCopyingMarker;
+  std::error_code ec;
+  if (fs::exists(marker, ec)) {
+    spdlog::info("volume={}: its copy-up was interrupted; copying again", name);
+    empty_dir(data);
+  }
   UniqueFd dst(::open(data.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!dst) return errno_error(errno, "open volume " + name);
   ZL_TRY_ASSIGN(auto present, dir_names(dst.get(), "read volume " + name));
@@ -410,11 +424,15 @@ Result<bool> VolumeStore::copy_up_locked(const std::string& name, const fs::path
   }
 
   EmptyOnFailure guard(data);
+  ZL_TRY(write_file_atomic(marker, path + "\n", 0600));  // durable before the first byte is copied
   TreeCopier copier(dst.get(), name);
   ZL_TRY(copier.copy_dir(src.get(), dst.get(), ""));
   ZL_TRY(copier.copy_attrs(src.get(), dst.get(), st, ""));
   if (auto synced = fsync_dir(data); !synced) return tl::unexpected(synced.error().wrap("volume " + name));
+  if (::syncfs(dst.get()) != 0) return errno_error(errno, "sync volume " + name);  // the copied files too
   guard.commit();
+  if (::unlink(marker.c_str()) != 0) return errno_error(errno, "copy up into volume " + name);
+  ZL_TRY(fsync_dir(volume_dir(name)));
   spdlog::debug("volume={} copied up from {}", name, path);
   return true;
 }

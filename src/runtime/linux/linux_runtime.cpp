@@ -13,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "common/failpoint.h"
 #include "common/log.h"
 #include "net/dns_launcher.h"
 #include "oci/bundle_builder.h"
@@ -217,6 +218,7 @@ void LinuxRuntime::reap_interrupted_creates() {
     }
     (void)remove_tree(e.path());
   }
+  containers_.sweep();  // and what a crash in a removal left
 }
 
 bool LinuxRuntime::container_present(const std::string& id) const {
@@ -359,6 +361,14 @@ Result<std::vector<Mount>> LinuxRuntime::resolve_volumes(ContainerSpec& spec, co
 Result<std::optional<ExitInfo>> LinuxRuntime::settle_exit(const std::string& id, ContainerInfo& c) {
   ZL_TRY_ASSIGN(ConmonRuntime * d, driver());
   ZL_TRY_ASSIGN(auto exit, d->exit_info(id, containers_.paths(id)));
+  if (exit && exit->reason == ExitInfo::Reason::runtime_error) {
+    // Its monitor is gone, the process may live on: nothing would collect its output or its
+    // exit. It is stopped, so that it is what it is reported to be.
+    if (int pid = read_pid(containers_.paths(id).pidfile()); process_alive(pid)) {
+      spdlog::warn("container {}: {}; killing its process {}", c.name, exit->message, pid);
+      if (auto st = d->kill(id, SIGKILL); !st) spdlog::warn("container {}: {}", c.name, st.error().message);
+    }
+  }
   if (exit) {
     c.status = ContainerStatus::exited;
     c.exit = exit;
@@ -369,9 +379,23 @@ Result<std::optional<ExitInfo>> LinuxRuntime::settle_exit(const std::string& id,
   return exit;
 }
 
+Result<ContainerRunState> LinuxRuntime::load_or_repair_state(const ContainerRecord& rec) {
+  auto st = containers_.load_state(rec.id);
+  if (st || st.error().kind != ErrorKind::corrupt) return st;
+  // Bookkeeping only: what it said is rebuilt from the runtime (started or not) and conmon's
+  // exit file (read again below), and written back whole.
+  ZL_TRY_ASSIGN(ConmonRuntime * d, driver());
+  ContainerRunState fresh;
+  auto now = d->status(rec.id);
+  if (!now || now->status != "created") fresh.started_at = rec.created_at;  // when exactly is lost
+  spdlog::warn("{}; rebuilt from the runtime's state", st.error().message);
+  ZL_TRY(containers_.save_state(rec.id, fresh));
+  return fresh;
+}
+
 Result<ContainerInfo> LinuxRuntime::info(const std::string& id) {
   ZL_TRY_ASSIGN(auto rec, containers_.load(id));
-  ZL_TRY_ASSIGN(auto st, containers_.load_state(id));
+  ZL_TRY_ASSIGN(auto st, load_or_repair_state(rec));
   ContainerPaths paths = containers_.paths(id);
   ContainerInfo c{.id = rec.id,
                   .name = rec.name,
@@ -468,8 +492,10 @@ Result<ContainerInfo> LinuxRuntime::create_container(const ContainerSpec& spec_i
   // Locked before the name is reserved: a name whose container has no record and no lock holder
   // belongs to a create that crashed (ContainerStore::interrupted_create), and is taken over.
   ZL_TRY_ASSIGN(auto lock, FileLock::acquire(paths.dir / "lock"));
+  ZL_FAILPOINT("create.after-lock");
   ZL_TRY(containers_.reserve_name(spec.name, id));
   named = true;
+  ZL_FAILPOINT("create.after-name");
 
   std::vector<fs::path> lowers = image.layer_dirs;
   if (lowers.empty()) {  // an image without layers still needs one lower dir
@@ -482,6 +508,7 @@ Result<ContainerInfo> LinuxRuntime::create_container(const ContainerSpec& spec_i
                        .work_dir = paths.dir / "work",
                        .volatile_upper = spec.auto_remove};
   ZL_TRY(mount_overlay(layout, rootfs));
+  ZL_FAILPOINT("create.after-overlay");
 
   // Volumes are resolved with their store locked until the record that uses them is saved, so
   // none can be removed in between (the lock goes before `guard` runs: declared after it).
@@ -491,6 +518,7 @@ Result<ContainerInfo> LinuxRuntime::create_container(const ContainerSpec& spec_i
                   [](const Mount& m) { return m.type == Mount::Type::volume; })) {
     ZL_TRY_ASSIGN(volumes_lock, volumes_.lock());
     ZL_TRY_ASSIGN(mounts, resolve_volumes(spec, rootfs, new_volumes));
+    ZL_FAILPOINT("create.after-volumes");
   }
 
   // The network: its own namespace (or a shared one), an address on each network, ports.
@@ -502,6 +530,7 @@ Result<ContainerInfo> LinuxRuntime::create_container(const ContainerSpec& spec_i
   ZL_TRY_ASSIGN(net::NetworkManager * network_manager, network());
   ZL_TRY_ASSIGN(auto pending, network_manager->begin_attach(request));
   nm = network_manager;
+  ZL_FAILPOINT("create.after-netns");
   std::optional<net::ContainerNetwork> connected;
   if (!pending.bridges_ready || pending.nets.empty()) {
     ZL_TRY_ASSIGN(connected, network_manager->finish_attach(pending));
@@ -531,6 +560,7 @@ Result<ContainerInfo> LinuxRuntime::create_container(const ContainerSpec& spec_i
                   .cgroups_path = "/zlayer/" + id};
   ZL_TRY_ASSIGN(auto config, build_runtime_config(in));
   ZL_TRY(write_file_atomic(paths.bundle() / "config.json", config.dump(2), 0600, bundle_sync(spec)));
+  ZL_FAILPOINT("create.after-config");
 
   ContainerRecord rec{.id = id,
                       .name = spec.name,
@@ -543,14 +573,17 @@ Result<ContainerInfo> LinuxRuntime::create_container(const ContainerSpec& spec_i
                       .oci_runtime = d->oci().name,
                       .lower_dirs = lowers};
   ZL_TRY(containers_.save(rec));
+  ZL_FAILPOINT("create.after-record");
   volumes_lock.reset();
   auto runtime_created = d->create(id, paths, create_options(spec));
   created = runtime_created.has_value();
+  if (created) ZL_FAILPOINT("create.after-runtime-create");
   if (connecting.valid()) {
     ZL_TRY_ASSIGN(connected, connecting.get());
     ZL_TRY(rewrite_mounted_file(paths.dir / "hosts", hosts_file(hostname, spec.name, address_of(*connected))));
   }
   ZL_TRY(runtime_created);
+  ZL_FAILPOINT("create.after-connect");
   done = true;
   spdlog::debug("container={} created_ms={}", id.substr(0, 12), ms_since(t0));
   ZL_TRY_ASSIGN(auto made, info(id));
@@ -571,6 +604,7 @@ Status LinuxRuntime::recreate_locked(const ContainerInfo& c, ContainerRunState& 
   ZL_TRY_ASSIGN(ConmonRuntime * d, driver());
   ContainerPaths paths = containers_.paths(c.id);
   ZL_TRY(d->remove(c.id, paths, true));
+  ZL_FAILPOINT("restart.after-runtime-delete");
   ZL_TRY(remove_tree(paths.exit_dir()));
   ZL_TRY(remove_tree(paths.persist_dir()));
   ZL_TRY(d->create(c.id, paths, create_options(c.spec)));
@@ -589,12 +623,14 @@ Status LinuxRuntime::start_container(const std::string& ref) {
   if (c.status == ContainerStatus::running || c.status == ContainerStatus::paused) return {};
   ZL_TRY_ASSIGN(auto st, containers_.load_state(id));
   if (c.status == ContainerStatus::exited) ZL_TRY(recreate_locked(c, st));
+ZL_FAILPOINT("start.before-runtime-start");
   if (auto started = d->start(id); !started) {
     // A zlayer that died between `runtime start` and recording it leaves a started container
     // that reads as created: the runtime knows better.
     auto now = d->status(id);
     if (!now || now->status == "created") return tl::unexpected(started.error().wrap("start container " + c.name));
   }
+  ZL_FAILPOINT("start.after-runtime-start");
   // "start" before the state says started: whoever sees the exit first records "die", and only
   // of a container whose start is recorded (note_exit), so the two never come in the wrong order.
   record_event("start", c);
@@ -682,9 +718,14 @@ Status LinuxRuntime::teardown(const std::string& id, const std::string& name) {
   auto removed = d->remove(id, paths, true);
   if (auto st = disconnecting.get(); !st) spdlog::warn("container {}: {}", name, st.error().message);
   ZL_TRY(removed);
+  ZL_FAILPOINT("teardown.after-runtime-delete");
   ZL_TRY(unmount_overlay(paths.bundle() / "rootfs"));
+  ZL_FAILPOINT("teardown.after-unmount");
   ZL_TRY(containers_.discard(id));
-  containers_.release_name(name, id);
+  if (name.empty())
+    containers_.sweep();  // its record was unreadable: its name is found by the id it points to
+  else
+    containers_.release_name(name, id);
   spdlog::debug("container={} removed_ms={}", id.substr(0, 12), ms_since(t0));
   return {};
 }
@@ -692,7 +733,15 @@ Status LinuxRuntime::teardown(const std::string& id, const std::string& name) {
 Status LinuxRuntime::remove_container(const std::string& ref, bool force) {
   ZL_TRY_ASSIGN(auto id, containers_.resolve(ref));
   ZL_TRY_ASSIGN(auto lock, containers_.lock(id));
-  ZL_TRY_ASSIGN(auto c, info(id));
+  auto known = info(id);
+  if (!known && known.error().kind == ErrorKind::corrupt && force) {
+    // Its record is torn: it goes by its id (the runtime's delete --force stops what runs).
+    spdlog::warn("{}; removing the container by its id", known.error().message);
+    auto removed = teardown(id, "");
+    if (!removed) return tl::unexpected(std::move(removed).error().wrap("remove container " + id.substr(0, 12)));
+    return {};
+  }
+  ZL_TRY_ASSIGN(auto c, std::move(known));
   if (c.status == ContainerStatus::running || c.status == ContainerStatus::paused) {
     if (!force)
       return conflict("cannot remove container {}: it is {}: stop it first or force the removal", c.name,
@@ -702,6 +751,7 @@ Status LinuxRuntime::remove_container(const std::string& ref, bool force) {
     if (c.status == ContainerStatus::paused) (void)d->resume(id);
     (void)d->wait(id, containers_.paths(id), 10000ms);
     (void)info(id);  // its "die" before its "destroy"
+    ZL_FAILPOINT("remove.after-kill");
   }
   auto removed = teardown(id, c.name);
   if (!removed) return tl::unexpected(std::move(removed).error().wrap("remove container " + c.name));
@@ -731,7 +781,11 @@ Result<std::vector<ContainerInfo>> LinuxRuntime::list_containers() {
   std::vector<ContainerInfo> out;
   for (const auto& id : ids) {
     auto c = info(id);
-    if (c) out.push_back(std::move(*c));  // one being removed right now vanishes: skip it
+    if (c) {
+      out.push_back(std::move(*c));
+    } else if (c.error().kind != ErrorKind::not_found) {  // (one being removed right now vanishes)
+      spdlog::warn("{} (zlayer rm -f {} removes it)", c.error().message, id.substr(0, 12));
+    }
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.created_at > b.created_at; });
   return out;

@@ -94,6 +94,8 @@ class LinuxRuntime : public Runtime {
   // The "die" event of an exit, the first time any process sees it (once per run: a marker in
   // the exit dir, which a restart clears).
   void note_exit(const ContainerInfo& c) const;
+  // state.json as saved, or rebuilt (and saved again) when a crash left it torn.
+  Result<ContainerRunState> load_or_repair_state(const ContainerRecord& rec);
   // The container's state now, from its files, conmon's exit file and the process table.
   Result<ContainerInfo> info(const std::string& id);
   // Records the exit in state.json once conmon has written it.
