@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "fixtures/daemon.h"
-#include "fixtures/net_slot.h"
 #include "reliability/leaks.h"
 
 namespace zl::testing {
@@ -39,7 +38,6 @@ class ReliabilityTest : public DaemonTest {
   // lines of the service, each indented by 4.
   static std::string sleepers(const std::string& deployment, int replicas, const std::string& extra = "");
 
-  NetSlot net_;
   std::set<std::string> seen_;
 };
 
