@@ -118,7 +118,7 @@ json NetworkManager::cni_config(const NetworkRecord& n, bool primary, bool with_
                      {"isGateway", true},
                      {"ipMasq", false},
                      {"hairpinMode", true},
-                     {"mtu", kNodeMtu},  // the default route keeps the uplink's (finish_attach)
+                     {"mtu", kNodeMtu},  // the default route keeps the uplink's (add_endpoint)
                      {"ipam", ipam}});
   if (with_ports)
     plugins.push_back({{"type", "portmap"}, {"capabilities", {{"portMappings", true}}}, {"snat", true}});
