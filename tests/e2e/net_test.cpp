@@ -94,6 +94,21 @@ TEST_F(Net, TwoContainersOnTheDefaultNetworkReachEachOther) {
   EXPECT_EQ(stats.out.find(" 0B / 0B   0B / 0B"), std::string::npos) << stats.out;
 }
 
+TEST_F(Net, AnExhaustedSubnetIsAClearErrorAndLeavesNothing) {
+  // A /30: the gateway and one address for containers.
+  std::string subnet = "10." + std::to_string(210 + slot_) + ".99.0/30";
+  ASSERT_EQ(zlayer({"network", "create", "--subnet", subnet, "tiny"}).exit_code, 0);
+  run_idle("only", {"--network", "tiny"});
+  auto full = zlayer({"run", "-d", "--name", "extra", "--network", "tiny", "busybox:1.0", "sleep", "600"});
+  EXPECT_NE(full.exit_code, 0);
+  EXPECT_NE(full.err.find("no free address"), std::string::npos) << full.err;
+  EXPECT_NE(zlayer({"inspect", "extra"}).exit_code, 0) << "the failed container is gone";
+  ASSERT_EQ(zlayer({"rm", "-f", "only"}).exit_code, 0);
+  run_idle("again", {"--network", "tiny"});  // its address came back
+  ASSERT_EQ(zlayer({"rm", "-f", "again"}).exit_code, 0);
+  EXPECT_EQ(zlayer({"network", "rm", "tiny"}).exit_code, 0);
+}
+
 TEST_F(Net, PublishedPortAnswersOnLoopbackTheHostAndFromContainers) {
   auto port = free_port();
   ASSERT_TRUE(port);
