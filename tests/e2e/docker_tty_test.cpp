@@ -36,7 +36,7 @@ plain.remove(force=True)
   EXPECT_EQ(py.out, "21 55\n409\n");
 }
 
-TEST_F(DockerApi, ExecItIsInteractiveAndResized) {
+TEST_F(DockerApi, ExecWithStdinInteractiveAndPiped) {
   ASSERT_EQ(docker({"run", "-d", "--name", "box", "busybox:1.0", "sleep", "1000"}).exit_code, 0);
   SubprocessOptions o;
   o.env = env();
@@ -50,6 +50,10 @@ TEST_F(DockerApi, ExecItIsInteractiveAndResized) {
   EXPECT_EQ(r->exit_code, 7) << r->out << r->err;
   EXPECT_NE(r->out.find("29 91"), std::string::npos) << r->out;
   EXPECT_NE(r->out.find("typed-42"), std::string::npos) << r->out;
+  // exec -i without a tty: the process reads the client's input to its end.
+  auto piped = docker({"exec", "-i", "box", "sh", "-c", "tr a-z A-Z; exit 3"}, "piped input\n");
+  EXPECT_EQ(piped.exit_code, 3) << piped.err;
+  EXPECT_EQ(piped.out, "PIPED INPUT\n");
   ASSERT_EQ(docker({"rm", "-f", "box"}).exit_code, 0);
 }
 

@@ -143,7 +143,13 @@ void add_exec_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d) {
       sock->shutdown(UnixSocket::shutdown_both, ec);
       return;
     }
-    auto st = rt.exec_stream(e->container_id, e->opts, [&](const ExecEvent& ev) -> Status {
+    ExecOptions opts = e->opts;
+    if (e->attach_stdin && sock) {  // exec -i: the process reads the client's raw input itself
+      boost::system::error_code ec;
+      sock->native_non_blocking(false, ec);
+      opts.stdin_fd = sock->native_handle();
+    }
+    auto st = rt.exec_stream(e->container_id, opts, [&](const ExecEvent& ev) -> Status {
       switch (ev.kind) {
         case ExecEvent::Kind::stdout_data:
           send(StreamKind::stdout_stream, ev.data);

@@ -71,6 +71,7 @@ struct ExecOptions {
   std::string workdir;                          // empty: the container's
   std::string user;                             // "uid[:gid]" already resolved; empty: the container's
   bool tty = false;                             // exec/exec_stream: output through a pty, as stdout
+  int stdin_fd = -1;                            // without tty: what the process reads (-1: nothing)
   std::optional<std::chrono::seconds> timeout;  // then the process is SIGKILLed: unavailable error
 };
 

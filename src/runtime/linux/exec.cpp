@@ -96,6 +96,7 @@ Result<ExecRun> start_exec(const OciCli& cli, const std::string& id, const ExecO
     ZL_TRY_ASSIGN(err, Pipe::make());
     so.stdout_fd = out->w.get();
     so.stderr_fd = err->w.get();
+    so.stdin_fd = o.stdin_fd;  // the runtime hands it to the process (-1: /dev/null)
   }
   ZL_TRY_ASSIGN(auto child, Child::spawn(argv, so));
   if (pty) pty->slave.reset();
