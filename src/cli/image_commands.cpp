@@ -24,6 +24,17 @@ struct PullArgs {
   bool quiet = false;
 };
 
+// "docker.io/library/busybox:1.0" -> "busybox:1.0", as docker names images in its events.
+std::string familiar(const std::string& reference) {
+  auto ref = Reference::parse(reference);
+  return ref ? ref->familiar() : reference;
+}
+
+// Image events of the CLI's own pulls, tags, removals and loads, in the log `docker events` reads.
+void record_image_event(Context& ctx, const std::string& action, const std::string& id, const std::string& name) {
+  if (auto rt = ctx.runtime()) (*rt)->events().record_image(action, id, name);
+}
+
 Result<int> pull(Context& ctx, const PullArgs& a) {
   ZL_TRY_ASSIGN(auto ref, Reference::parse(a.image));
   ZL_TRY_ASSIGN(ImageStore * store, ctx.store());
@@ -40,6 +51,7 @@ Result<int> pull(Context& ctx, const PullArgs& a) {
   }
   Puller puller(*store, ctx.registry_options());
   ZL_TRY_ASSIGN(auto rec, puller.pull(ref, opts));
+  record_image_event(ctx, "pull", ref.familiar(), ref.repository);
   if (show) {
     progress.finish();
     std::cout << "Digest: " << rec.manifest_digest.str() << "\n";
@@ -160,6 +172,8 @@ Result<int> tag(Context& ctx, const std::string& source, const std::string& targ
   ZL_TRY_ASSIGN(auto target_ref, Reference::parse(target));
   ZL_TRY_ASSIGN(ImageStore * store, ctx.store());
   ZL_TRY(store->tag(ctx.store_name(*store, source), target_ref.str()));
+  if (auto img = store->inspect(target_ref.str()))
+    record_image_event(ctx, "tag", img->record.config_digest.str(), target_ref.familiar());
   return 0;
 }
 
@@ -169,20 +183,29 @@ Result<int> rmi(Context& ctx, const std::vector<std::string>& names, bool force)
   auto in_use = [runtime](const Digest& image_id) { return runtime->image_in_use(image_id); };
   int failures = 0;
   bool removed_any = false;
+  std::vector<Digest> touched;  // images that lost a name: deleted if none is left
   for (const auto& n : names) {
+    auto before = store->inspect(ctx.store_name(*store, n));
+    if (before) touched.push_back(before->record.config_digest);
+    std::string image_id = before ? before->record.config_digest.str() : "";
     auto untagged = store->remove(ctx.store_name(*store, n), force, in_use);
     if (!untagged) {
       std::cerr << "zlayer: " << untagged.error().message << "\n";
       ++failures;
       continue;
     }
-    for (const auto& r : *untagged) std::cout << "Untagged: " << r << "\n";
+    for (const auto& r : *untagged) {
+      std::cout << "Untagged: " << r << "\n";
+      record_image_event(ctx, "untag", image_id, familiar(r));
+    }
     removed_any = true;
   }
   if (removed_any) {
     // Content no name refers to any more goes now, as with docker rmi.
     ZL_TRY_ASSIGN(auto report, store->prune());
     for (const auto& b : report.blobs_removed) std::cout << "Deleted: " << b.str() << "\n";
+    for (const auto& id : touched)
+      if (!store->inspect(std::string(id.hex()))) record_image_event(ctx, "delete", id.str(), id.str());
   }
   return failures ? 1 : 0;
 }
@@ -215,7 +238,10 @@ Result<int> load(Context& ctx, const std::string& input, const std::string& name
     opts.default_repository = ref.name();
   }
   ZL_TRY_ASSIGN(auto loaded, load_images(*store, input, opts));
-  for (const auto& r : loaded) std::cout << (quiet ? "" : "Loaded image: ") << r << "\n";
+  for (const auto& r : loaded) {
+    std::cout << (quiet ? "" : "Loaded image: ") << r << "\n";
+    record_image_event(ctx, "load", familiar(r), familiar(r));
+  }
   return 0;
 }
 

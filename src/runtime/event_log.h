@@ -36,6 +36,11 @@ class EventLog {
   // An event never fails the action it reports: errors are logged. Past 8 MiB the file is
   // rotated to <file>.1 (the one before that is dropped).
   void record(Event e) const;
+  // An image event (pull, tag, untag, delete, load) as docker's: the image's id or reference,
+  // and its name as an attribute. Recorded where the action happens (CLI and Docker API alike).
+  void record_image(const std::string& action, const std::string& id, const std::string& name) const {
+    record(Event{.type = "image", .action = action, .id = id, .attributes = {{"name", name}}});
+  }
   // Passes the events the query selects, in the order they were recorded, to `sink` (an error
   // from it ends the read and is returned).
   Status read(const EventQuery& q, const std::function<Status(const Event&)>& sink) const;

@@ -22,6 +22,9 @@ TEST_F(DockerApi, EventsReportLifecycleAndImages) {
   EXPECT_EQ(docker({"run", "--rm", "--name", "short", "busybox:1.0", "sh", "-c", "exit 3"}).exit_code, 3);
   ASSERT_EQ(docker({"tag", "busybox:1.0", "ev/box:1"}).exit_code, 0);
   ASSERT_EQ(docker({"rmi", "ev/box:1"}).exit_code, 0);
+  // zlayer's own image commands are in the same log.
+  ASSERT_EQ(zlayer({"tag", "busybox:1.0", "native/box:2"}).exit_code, 0);
+  ASSERT_EQ(zlayer({"rmi", "native/box:2"}).exit_code, 0);
   std::this_thread::sleep_for(std::chrono::milliseconds(700));  // the daemon's pass notices the last exit
   std::string until = unix_now();
 
@@ -31,7 +34,8 @@ TEST_F(DockerApi, EventsReportLifecycleAndImages) {
   std::vector<std::string> want = {"container create ev",    "container start ev",    "container rename ev2",
                                    "container kill ev2",     "container die ev2 137", "container destroy ev2",
                                    "container create short", "container start short", "container die short 3",
-                                   "container destroy short", "image tag ev/box:1",   "image untag ev/box:1"};
+                                   "container destroy short", "image tag ev/box:1",   "image untag ev/box:1",
+                                   "image tag native/box:2",  "image untag native/box:2"};
   size_t at = 0;
   for (const auto& w : want) {  // in this order (other lines may come between)
     auto found = all.out.find(w + "\n", at);

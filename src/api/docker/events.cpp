@@ -64,7 +64,7 @@ bool matches(const Event& e, const json& filters) {
 }  // namespace
 
 void image_event(DockerApiDeps& d, const std::string& action, const std::string& id, const std::string& name) {
-  d.runtime.events().record(Event{.type = "image", .action = action, .id = id, .attributes = {{"name", name}}});
+  d.runtime.events().record_image(action, id, name);
 }
 
 void add_event_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d) {
