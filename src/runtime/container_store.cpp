@@ -224,7 +224,9 @@ bool ContainerStore::interrupted_create(const std::string& id, int min_age_s) co
   struct stat st {};
   if (::stat(dir.c_str(), &st) != 0 || std::time(nullptr) - st.st_mtime < min_age_s) return false;
   UniqueFd fd(::open((dir / "lock").c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return false;
+  // No lock file in a directory this old: its create died between making the directory and
+  // locking it (a crash of the process while another thread was in that window).
+  if (!fd) return errno == ENOENT;
   return ::flock(fd.get(), LOCK_EX | LOCK_NB) == 0;  // released with the fd
 }
 
