@@ -190,12 +190,14 @@ Result<OciRuntime> LinuxRuntime::oci_runtime() {
 }
 
 net::NetworkManager& LinuxRuntime::net_manager() {
+  std::lock_guard lock(net_mu_);
   if (!net_) net_ = std::make_unique<net::NetworkManager>(root_, opts_.net);
   return *net_;
 }
 
 Result<net::NetworkManager*> LinuxRuntime::network() {
   net::NetworkManager& nm = net_manager();
+  std::lock_guard lock(net_reap_mu_);  // the first use reaps; the others wait for it
   if (!net_reaped_) {
     net_reaped_ = true;
     auto reaped = nm.reap([this](const std::string& id) { return container_present(id); });
@@ -283,6 +285,7 @@ Result<net::AttachRequest> LinuxRuntime::network_request(const ContainerSpec& sp
 }
 
 Result<ConmonRuntime*> LinuxRuntime::driver() {
+  std::lock_guard lock(driver_mu_);
   if (!driver_) {
     fs::path state_dir = root_ / "run" / "oci";
     ZL_TRY(make_dirs(state_dir, 0700));

@@ -5,6 +5,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -128,6 +129,8 @@ class LinuxRuntime : public Runtime {
   ContainerStore containers_;
   VolumeStore volumes_;
   EventLog events_;
+  // Made on first use, which in the daemon is on several pool threads at once.
+  std::mutex driver_mu_, net_mu_, net_reap_mu_;
   std::unique_ptr<ConmonRuntime> driver_;
   std::unique_ptr<net::NetworkManager> net_;
   bool net_reaped_ = false;
