@@ -24,12 +24,6 @@ struct PullArgs {
   bool quiet = false;
 };
 
-// "docker.io/library/busybox:1.0" -> "busybox:1.0", as docker names images in its events.
-std::string familiar(const std::string& reference) {
-  auto ref = Reference::parse(reference);
-  return ref ? ref->familiar() : reference;
-}
-
 // Image events of the CLI's own pulls, tags, removals and loads, in the log `docker events` reads.
 void record_image_event(Context& ctx, const std::string& action, const std::string& id, const std::string& name) {
   if (auto rt = ctx.runtime()) (*rt)->events().record_image(action, id, name);
@@ -196,7 +190,7 @@ Result<int> rmi(Context& ctx, const std::vector<std::string>& names, bool force)
     }
     for (const auto& r : *untagged) {
       std::cout << "Untagged: " << r << "\n";
-      record_image_event(ctx, "untag", image_id, familiar(r));
+      record_image_event(ctx, "untag", image_id, familiar_image(r));
     }
     removed_any = true;
   }
@@ -240,7 +234,7 @@ Result<int> load(Context& ctx, const std::string& input, const std::string& name
   ZL_TRY_ASSIGN(auto loaded, load_images(*store, input, opts));
   for (const auto& r : loaded) {
     std::cout << (quiet ? "" : "Loaded image: ") << r << "\n";
-    record_image_event(ctx, "load", familiar(r), familiar(r));
+    record_image_event(ctx, "load", familiar_image(r), familiar_image(r));
   }
   return 0;
 }

@@ -200,6 +200,11 @@ std::string Reference::str() const {
   return s;
 }
 
+std::string familiar_image(const std::string& reference) {
+  auto ref = Reference::parse(reference);
+  return ref ? ref->familiar() : reference;
+}
+
 std::string Reference::familiar() const {
   std::string s = str();
   if (registry != default_registry) return s;

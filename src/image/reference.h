@@ -40,4 +40,8 @@ struct Reference {
   friend bool operator==(const Reference&, const Reference&) = default;
 };
 
+// A stored reference as docker shows it ("busybox:1.36" for docker.io/library/busybox:1.36);
+// one that does not parse is shown as it is.
+std::string familiar_image(const std::string& reference);
+
 }  // namespace zl

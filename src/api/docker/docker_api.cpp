@@ -46,11 +46,6 @@ std::string rfc3339(int64_t unix_nano) {
   return rfc3339_nano(unix_nano);
 }
 
-std::string familiar_image(const std::string& reference) {
-  auto ref = Reference::parse(reference);
-  return ref ? ref->familiar() : reference;
-}
-
 }  // namespace docker
 
 void strip_docker_version(Request& req) {

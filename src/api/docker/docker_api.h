@@ -7,6 +7,7 @@
 #include <set>
 
 #include "api/http_server.h"
+#include "image/reference.h"  // familiar_image
 #include "image/registry_client.h"
 #include "runtime/linux/linux_runtime.h"
 #include "store/image_store.h"
@@ -36,8 +37,6 @@ void send_error(Responder& res, const Error& e);
 // client has gone.
 WriteFn stream_to(Responder& res);
 std::string rfc3339(int64_t unix_nano);
-// The image's name as docker shows it: "busybox:1.36" for docker.io/library/busybox:1.36.
-std::string familiar_image(const std::string& reference);
 void add_container_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d);
 void add_exec_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d);
 void add_image_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d);
