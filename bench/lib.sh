@@ -58,3 +58,27 @@ fresh_tmpfs() {
   mkdir -p "$1"
   mount -t tmpfs -o size=4g tmpfs "$1"
 }
+
+# bench_prepare REPO [PACKAGE...]: as root, the project's dependencies plus the peers' packages,
+# and zlayer built (or $ZLAYER as given); sets ZLAYER. Env: BUILD_DIR (default build).
+bench_prepare() {
+  local repo=$1
+  shift
+  [ "$(id -u)" = 0 ] || { echo "run as root"; exit 1; }
+  bash "$repo/scripts/setup-deps.sh" >/dev/null
+  if (($#)); then DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >/dev/null; fi
+  if [ -z "${ZLAYER:-}" ]; then
+    BUILD_DIR=${BUILD_DIR:-build}
+    BUILD_DIR=$BUILD_DIR TARGETS=zlayer bash "$repo/scripts/build.sh" >/dev/null
+    case $BUILD_DIR in /*) ZLAYER=$BUILD_DIR/zlayer ;; *) ZLAYER=$repo/$BUILD_DIR/zlayer ;; esac
+  fi
+}
+
+# remove_work DIR: unmounts everything under DIR (deepest first: rootfs, podman's and
+# containerd's mounts, a tmpfs), then removes it.
+remove_work() {
+  grep -F " $1" /proc/self/mounts | awk '{print $2}' | sort -r | while read -r m; do
+    umount "$m" 2>/dev/null || umount -l "$m"
+  done
+  rm -rf "$1"
+}

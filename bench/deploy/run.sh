@@ -14,14 +14,7 @@ RUNS=${1:-3}
 REPLICAS=20
 MANY=50
 
-[ "$(id -u)" = 0 ] || { echo "run as root"; exit 1; }
-bash "$repo/scripts/setup-deps.sh"
-DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends podman bc >/dev/null
-if [ -z "${ZLAYER:-}" ]; then
-  BUILD_DIR=${BUILD_DIR:-build}
-  BUILD_DIR=$BUILD_DIR TARGETS=zlayer bash "$repo/scripts/build.sh" >/dev/null
-  case $BUILD_DIR in /*) ZLAYER=$BUILD_DIR/zlayer ;; *) ZLAYER=$repo/$BUILD_DIR/zlayer ;; esac
-fi
+bench_prepare "$repo" podman bc
 
 work=$(mktemp -d /tmp/zlayer-bench-deploy.XXXXXX)
 export BENCH_LOG=$work/bench.log
@@ -46,8 +39,7 @@ cleanup() {
   [ -d "$root/z" ] && "${Z[@]}" ps -aq --no-trunc 2>/dev/null | xargs -r -n 10 "${Z[@]}" rm -f >/dev/null 2>&1
   [ -d "$root/p" ] && "${P[@]}" rm -af -t 0 >/dev/null 2>&1
   [ -d "$root/r/state" ] && "${R[@]}" list -q 2>/dev/null | xargs -r -n 1 "${R[@]}" delete --force
-  grep -F " $work" /proc/self/mounts | awk '{print $2}' | sort -r | while read -r m; do umount "$m" 2>/dev/null || umount -l "$m"; done
-  rm -rf "$work"
+  remove_work "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

@@ -12,14 +12,7 @@ repo=$(cd "$here/../.." && pwd)
 source "$here/../lib.sh"
 RUNS=${1:-7}
 
-[ "$(id -u)" = 0 ] || { echo "run as root"; exit 1; }
-bash "$repo/scripts/setup-deps.sh"
-DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends podman iperf3 bc util-linux >/dev/null
-if [ -z "${ZLAYER:-}" ]; then
-  BUILD_DIR=${BUILD_DIR:-build}
-  BUILD_DIR=$BUILD_DIR TARGETS=zlayer bash "$repo/scripts/build.sh" >/dev/null
-  case $BUILD_DIR in /*) ZLAYER=$BUILD_DIR/zlayer ;; *) ZLAYER=$repo/$BUILD_DIR/zlayer ;; esac
-fi
+bench_prepare "$repo" podman iperf3 bc util-linux
 
 work=$(mktemp -d /tmp/zlayer-bench-net.XXXXXX)
 export BENCH_LOG=$work/bench.log
@@ -45,8 +38,7 @@ cleanup() {
   iptables -t mangle -F ZLAYER-ISO-zlb0 2>/dev/null && iptables -t mangle -X ZLAYER-ISO-zlb0 2>/dev/null
   for dir in -i -o; do iptables -D FORWARD "$dir" zlb0 -m comment --comment "zlayer network zlayer" -j ACCEPT 2>/dev/null; done
   iptables -t nat -D POSTROUTING -s 10.250.0.0/24 ! -o zlb0 -m comment --comment "zlayer network zlayer" -j MASQUERADE 2>/dev/null
-  grep -F " $work" /proc/self/mounts | awk '{print $2}' | sort -r | while read -r m; do umount "$m" 2>/dev/null || umount -l "$m"; done
-  rm -rf "$work"
+  remove_work "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

@@ -8,11 +8,7 @@ repo=$(cd "$here/../.." && pwd)
 source "$here/../lib.sh"
 RUNS=${1:-3}
 
-[ "$(id -u)" = 0 ] || { echo "run as root"; exit 1; }
-bash "$repo/scripts/setup-deps.sh"
-DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends podman containerd bc >/dev/null
-bash "$repo/scripts/build.sh" >/dev/null
-ZLAYER=$repo/build/zlayer
+bench_prepare "$repo" podman containerd bc
 
 work=$(mktemp -d /tmp/zlayer-bench-pull.XXXXXX)
 export BENCH_LOG=$work/bench.log

@@ -13,14 +13,7 @@ source "$here/../lib.sh"
 RUNS=${1:-5}
 MANY=50
 
-[ "$(id -u)" = 0 ] || { echo "run as root"; exit 1; }
-bash "$repo/scripts/setup-deps.sh"
-DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends podman containerd bc time >/dev/null
-if [ -z "${ZLAYER:-}" ]; then
-  BUILD_DIR=${BUILD_DIR:-build}
-  BUILD_DIR=$BUILD_DIR TARGETS=zlayer bash "$repo/scripts/build.sh" >/dev/null
-  case $BUILD_DIR in /*) ZLAYER=$BUILD_DIR/zlayer ;; *) ZLAYER=$repo/$BUILD_DIR/zlayer ;; esac
-fi
+bench_prepare "$repo" podman containerd bc time
 
 work=$(mktemp -d /tmp/zlayer-bench-run.XXXXXX)
 export BENCH_LOG=$work/bench.log
@@ -87,10 +80,7 @@ cleanup() {
   done
   sleep 0.3
   # Containers' rootfs, podman's and containerd's mounts, the tmpfs: deepest first.
-  grep -F " $work" /proc/self/mounts | awk '{print $2}' | sort -r | while read -r m; do
-    umount "$m" 2>/dev/null || umount -l "$m"
-  done
-  rm -rf "$work"
+  remove_work "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

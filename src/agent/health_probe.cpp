@@ -23,17 +23,21 @@ int remaining_ms(Clock::time_point deadline) {
 }
 
 // Runs `fn` in the network namespace of the container's process `pid`.
-Status in_netns(int pid, const std::function<Status()>& fn) {
+// (With a VM's address, from where we are.)
+Status in_netns(int pid, const std::string& vm_address, const std::function<Status()>& fn) {
+  if (!vm_address.empty()) return fn();
   return net::run_in_netns(fmt::format("/proc/{}/ns/net", pid), fn);
 }
 
-Result<UniqueFd> connect_local(int port, Clock::time_point deadline) {
+Result<UniqueFd> connect_local(int port, Clock::time_point deadline, const std::string& vm_address) {
   UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd) return errno_error(errno, "socket");
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (!vm_address.empty() && ::inet_pton(AF_INET, vm_address.c_str(), &addr.sin_addr) != 1)
+    return invalid_argument("bad address {}", vm_address);
   if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     if (errno != EINPROGRESS) return unavailable("tcp port {}: {}", port, std::strerror(errno));
     pollfd p{.fd = fd.get(), .events = POLLOUT, .revents = 0};
@@ -49,16 +53,16 @@ Result<UniqueFd> connect_local(int port, Clock::time_point deadline) {
 
 }  // namespace
 
-Status probe_tcp(int pid, int port, std::chrono::milliseconds timeout) {
+Status probe_tcp(int pid, int port, std::chrono::milliseconds timeout, const std::string& vm_address) {
   auto deadline = Clock::now() + timeout;
-  return in_netns(pid, [&]() -> Status {
-    ZL_TRY_ASSIGN(auto fd, connect_local(port, deadline));
+  return in_netns(pid, vm_address, [&]() -> Status {
+    ZL_TRY_ASSIGN(auto fd, connect_local(port, deadline, vm_address));
     return {};
   });
 }
 
 Status probe_http(int pid, const std::string& url, int default_port, int expect_status,
-                  std::chrono::milliseconds timeout) {
+                  std::chrono::milliseconds timeout, const std::string& vm_address) {
   auto deadline = Clock::now() + timeout;
   std::string host = "localhost", path = url;
   int port = default_port;
@@ -82,8 +86,8 @@ Status probe_http(int pid, const std::string& url, int default_port, int expect_
   }
   if (path.empty() || path[0] != '/') path = "/" + path;
   if (port <= 0 || port > 65535) return invalid_argument("health check url {}: no port to connect to", url);
-  return in_netns(pid, [&]() -> Status {
-    ZL_TRY_ASSIGN(auto fd, connect_local(port, deadline));
+  return in_netns(pid, vm_address, [&]() -> Status {
+    ZL_TRY_ASSIGN(auto fd, connect_local(port, deadline, vm_address));
     std::string req = fmt::format(
         "GET {} HTTP/1.0\r\nHost: {}\r\nUser-Agent: zlayer-health\r\nConnection: close\r\n\r\n", path, host);
     size_t off = 0;

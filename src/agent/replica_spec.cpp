@@ -3,6 +3,8 @@
 
 #include <climits>
 
+#include "runtime/vm/vm_runtime.h"
+
 namespace zl {
 
 std::string replica_container_name(const spec::DeploymentSpec& deployment, const std::string& service,
@@ -95,6 +97,7 @@ Result<ContainerSpec> container_spec_for(const spec::DeploymentSpec& deployment,
   c.labels[kReplicaLabel] = std::to_string(replica);
   c.labels[kSpecHashLabel] = spec::spec_hash(*s);
   if (s->health) c.labels[kHealthGatedLabel] = "true";  // only healthy replicas answer to the service
+  if (s->isolation == spec::Isolation::vm) c.labels[vm::kIsolationLabel] = "vm";  // its own micro-VM
   return c;
 }
 

@@ -11,6 +11,7 @@
 #include "agent/health_probe.h"
 #include "common/failpoint.h"
 #include "agent/replica_spec.h"
+#include "runtime/vm/vm_runtime.h"
 #include "spec/cron.h"
 #include "spec/parse.h"
 
@@ -669,17 +670,19 @@ void ServiceManager::check_health(Service& s, const ContainerInfo& c) {
   r.last_check = now;
   int pid = c.pid;
   std::string id = c.id, dep = label(c, kDeploymentLabel), svc = s.name;
+  std::string vm_address;  // a VM's service answers on its address (isolation: vm)
+  if (vm::is_vm(c.spec) && c.network && !c.network->endpoints.empty()) vm_address = c.network->endpoints.front().address;
   HealthCheck check = h.check;
   auto timeout = h.timeout;
-  boost::asio::post(pool_, [this, pid, id, dep, svc, index, check, timeout] {
+  boost::asio::post(pool_, [this, pid, id, dep, svc, index, check, timeout, vm_address] {
     HealthProbe probe{.start_unix_nano = now_unix_nano()};
     Status result = [&]() -> Status {
       auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(timeout);
       switch (check.type) {
         case HealthCheckType::tcp:
-          return probe_tcp(pid, check.port, ms);
+          return probe_tcp(pid, check.port, ms, vm_address);
         case HealthCheckType::http:
-          return probe_http(pid, check.url, check.port, check.expect_status, ms);
+          return probe_http(pid, check.url, check.port, check.expect_status, ms, vm_address);
         case HealthCheckType::command: {
           ExecOptions eo;
           eo.args = check.command;

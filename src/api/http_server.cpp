@@ -5,8 +5,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <atomic>
+#include <future>
 #include <limits>
 
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -151,6 +153,10 @@ bool Router::match_segments(const std::vector<std::string>& pattern, const std::
   const auto& p = pattern[rest];
   params[p.substr(1, p.size() - 5)] = joined;
   return true;
+}
+
+std::string json_text(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 int http_status_for(ErrorKind kind) {
@@ -366,17 +372,23 @@ struct Connection : std::enable_shared_from_this<Connection<Stream>> {
   boost::beast::flat_buffer buf;
   // The header only; the body is read once the route says how (whole, or streamed).
   std::optional<http::request_parser<http::empty_body>> parser;
-  // On the loop, for TLS: a client silent past it is dropped. `waiting` tells a timer that fired
-  // from one cancelled too late.
+  // The request being served, its route, and its whole body as read on the loop.
+  Request req;
+  Router::Match match;
+  std::optional<http::request_parser<http::string_body>> whole;
+  boost::system::error_code body_error;
+  // On the loop: a TLS client silent past its deadline, or a request body that does not arrive in
+  // time, is dropped. `waiting` tells a timer that fired from one cancelled too late.
   asio::steady_timer deadline;
   bool waiting = false;
+  unsigned armed = 0;  // which arming of the timer is current (a late one from before is ignored)
 
   void expire_after(std::chrono::milliseconds after) {
     waiting = true;
     deadline.expires_after(after);
-    deadline.async_wait([weak = this->weak_from_this()](boost::system::error_code ec) {
+    deadline.async_wait([weak = this->weak_from_this(), arming = ++armed](boost::system::error_code ec) {
       auto self = weak.lock();
-      if (ec || !self || !self->waiting) return;
+      if (ec || !self || !self->waiting || self->armed != arming) return;
       self->waiting = false;
       self->sock.lowest_layer().close(ec);  // the pending handshake or read ends with an error
     });
@@ -416,8 +428,63 @@ struct Connection : std::enable_shared_from_this<Connection<Stream>> {
                             [self = this->shared_from_this()](boost::system::error_code ec, size_t) {
                               if constexpr (std::is_same_v<Stream, TlsStream>) self->stop_waiting();
                               if (ec) return;  // closed, or a garbled header: drop the connection
-                              asio::post(self->server->pool, [self] { self->serve(); });
+                              self->route_request();
                             });
+  }
+
+  // On the loop: route the request and read a buffered body here, against the body deadline,
+  // so that only a request ready to run takes a pool thread.
+  void route_request() {
+    req = parse_head();
+    if (server->opts.prepare) server->opts.prepare(req);
+    match = server->router.match(req);
+    whole.reset();
+    body_error = {};
+    auto serve_on_pool = [self = this->shared_from_this()] {
+      asio::post(self->server->pool, [self] { self->serve(); });
+    };
+    if (match.handler && match.body == Router::Body::streamed) return serve_on_pool();
+    whole.emplace(std::move(*parser));
+    auto length = whole->content_length();  // checked against the header parser's limit only
+    if (length && *length > server->opts.max_body_bytes) {
+      body_error = http::error::body_limit;
+      return serve_on_pool();
+    }
+    whole->body_limit(server->opts.max_body_bytes);
+    if (whole->is_done()) return serve_on_pool();
+    expire_after(server->opts.body_timeout);
+    http::async_read(sock, buf, *whole,
+                     [self = this->shared_from_this(), serve_on_pool](boost::system::error_code ec, size_t) {
+                       bool timed_out = !self->waiting;
+                       self->stop_waiting();
+                       if (timed_out) {
+                         spdlog::info("api: the body of {} {} did not arrive within {} ms: connection dropped",
+                                      self->req.method, self->req.target, self->server->opts.body_timeout.count());
+                         return;
+                       }
+                       self->body_error = ec;
+                       serve_on_pool();
+                     });
+  }
+
+  // On a pool thread: one read of a streamed body, begun on the loop; the connection is closed
+  // when it makes no progress within the body deadline.
+  template <class Parser>
+  boost::system::error_code read_streamed(Parser& p) {
+    std::promise<boost::system::error_code> done;
+    auto result = done.get_future();
+    asio::post(server->loop, [this, &p, &done] {
+      http::async_read(sock, buf, p, [&done](boost::system::error_code ec, size_t) { done.set_value(ec); });
+    });
+    if (result.wait_for(server->opts.body_timeout) == std::future_status::timeout) {
+      asio::post(server->loop, [this] {
+        boost::system::error_code ignored;
+        sock.lowest_layer().close(ignored);
+      });
+      result.wait();
+      return asio::error::timed_out;
+    }
+    return result.get();
   }
 
   // The request line, headers, path and query of the request whose header was read.
@@ -433,28 +500,15 @@ struct Connection : std::enable_shared_from_this<Connection<Stream>> {
     return req;
   }
 
-  // Reads the whole body into req.body (up to the server's limit).
-  boost::system::error_code read_whole_body(Request& req) {
-    http::request_parser<http::string_body> p{std::move(*parser)};
-    auto length = p.content_length();  // checked against the header parser's limit only
-    if (length && *length > server->opts.max_body_bytes) return http::error::body_limit;
-    p.body_limit(server->opts.max_body_bytes);
-    boost::system::error_code ec;
-    if (!p.is_done()) http::read(sock, buf, p, ec);
-    req.body = std::move(p.get().body());
-    return ec;
-  }
-
   // On a pool thread: read the body, run the handler, answer.
   void serve() {
     auto t0 = Clock::now();
-    Request req = parse_head();
-    bool keep_alive = parser->get().keep_alive();
-    if (server->opts.prepare) server->opts.prepare(req);
-    auto m = server->router.match(req);
+    const auto& m = match;
     std::optional<http::request_parser<http::buffer_body>> streamed;
-    boost::system::error_code ec;
-    if (m.handler && m.body == Router::Body::streamed) {
+    boost::system::error_code ec = body_error;
+    bool keep_alive;
+    if (!whole) {
+      keep_alive = parser->get().keep_alive();
       streamed.emplace(std::move(*parser));
       req.read_body = [this, &streamed](char* out, size_t n) -> Result<size_t> {
         auto& p = *streamed;
@@ -462,8 +516,7 @@ struct Connection : std::enable_shared_from_this<Connection<Stream>> {
           p.get().body().data = out;
           p.get().body().size = n;
           p.get().body().more = true;
-          boost::system::error_code rec;
-          http::read(sock, buf, p, rec);
+          boost::system::error_code rec = read_streamed(p);
           if (rec == http::error::need_buffer) rec = {};
           if (rec) return io("read request body: {}", rec.message());
           size_t got = n - p.get().body().size;
@@ -473,7 +526,8 @@ struct Connection : std::enable_shared_from_this<Connection<Stream>> {
       };
       keep_alive = false;  // a handler may answer before it has read the whole body
     } else {
-      ec = read_whole_body(req);
+      keep_alive = whole->get().keep_alive();
+      req.body = std::move(whole->get().body());
     }
     ConnectionResponder<Stream> res(sock, buf, keep_alive && !ec, req.method == "HEAD");
     if (ec) {

@@ -7,6 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <nlohmann/json_fwd.hpp>
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -116,6 +117,9 @@ struct ServerOptions {
   std::optional<TlsListenOptions> tls;
   unsigned mode = 0660;
   size_t max_body_bytes = 64u << 20;
+  // A buffered request body must arrive in full within it, and a streamed one may not stall for
+  // longer: else the connection is dropped (a stalled client holds no thread meanwhile).
+  std::chrono::milliseconds body_timeout{60000};
   // Adjusts a request before routing (the Docker API strips its "/v1.41" version prefix here).
   std::function<void(Request&)> prepare;
   // Called after each request (route pattern, or "" when none matched).
@@ -144,6 +148,10 @@ class HttpServer {
  private:
   std::shared_ptr<Impl> impl_;
 };
+
+// A JSON document as text, for every answer of the APIs: never throws, invalid UTF-8 (a log
+// line, a hostile spec echoed in an error) becomes U+FFFD.
+std::string json_text(const nlohmann::json& j);
 
 // JSON error bodies and status codes for zl::Error kinds, shared by the APIs.
 int http_status_for(ErrorKind kind);

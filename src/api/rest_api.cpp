@@ -14,7 +14,7 @@ using nlohmann::json;
 namespace {
 
 void send_json(Responder& res, int status, const json& body) {
-  res.send(status, "application/json", body.dump());
+  res.send(status, "application/json", json_text(body));
 }
 
 void send_error(Responder& res, const Error& e) {
@@ -90,7 +90,7 @@ void stream_service_logs(RestApiDeps& deps, const std::string& dep, const std::s
                    {"time", e.time_unix_nano},
                    {"text", e.text}};
       std::lock_guard lock(write_mu);
-      if (!res.write(line.dump() + "\n")) {
+      if (!res.write(json_text(line) + "\n")) {
         gone = true;
         return unavailable("client gone");
       }

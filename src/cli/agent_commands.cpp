@@ -14,6 +14,7 @@
 
 #include "agent/service_manager.h"
 #include "agent/state_db.h"
+#include "api/cri/cri_server.h"
 #include "api/docker/docker_api.h"
 #include "api/http_server.h"
 #include "api/rest_api.h"
@@ -32,7 +33,11 @@ namespace {
 struct DaemonArgs {
   std::string socket;
   std::string docker_socket;  // empty: <root>/run/docker.sock; "none": no Docker API
+  std::string cri_socket;     // empty: no CRI server
+  std::string cri_pause_image = api::kDefaultPauseImage;
+  std::string cri_stream_address = "127.0.0.1:0";
   size_t workers = 16;
+  double body_timeout_s = 60;  // a request body that does not arrive in time drops its connection
   // The TLS listener: all four, or none (then there is no TCP listener at all).
   std::string tls_listen, tls_cert, tls_key, tls_ca;
 };
@@ -80,6 +85,7 @@ Result<int> daemon(Context& ctx, const DaemonArgs& a) {
 
   api::ServerOptions so;
   so.socket_path = socket;
+  so.body_timeout = std::chrono::milliseconds(static_cast<int64_t>(a.body_timeout_s * 1000));
   so.on_done = [&latency](const api::Request& req, std::string_view route, int status,
                           std::chrono::microseconds took) {
     latency.observe(std::string(route), req.method, status, took);
@@ -103,11 +109,19 @@ Result<int> daemon(Context& ctx, const DaemonArgs& a) {
   if (docker_socket != "none") {
     api::ServerOptions dso;
     dso.socket_path = docker_socket;
+    dso.body_timeout = so.body_timeout;
     // (Image archives and `docker cp` uploads are streamed: the buffered bodies are JSON.)
     dso.prepare = api::strip_docker_version;
     dso.on_done = so.on_done;
     docker.emplace(loop, pool, api::make_docker_router({*rt, *store, ctx.registry_options(), ctx.root}), dso);
     ZL_TRY(docker->listen());
+  }
+  // The Kubernetes CRI (gRPC, its own threads) over the same runtime and image store.
+  std::unique_ptr<api::CriServer> cri;
+  if (!a.cri_socket.empty()) {
+    ZL_TRY_ASSIGN(cri, api::CriServer::start({*rt, *store, ctx.registry_options(), ctx.root, a.cri_pause_image,
+                                              a.cri_stream_address},
+                                             a.cri_socket));
   }
   ZL_TRY(agent.start());
   spdlog::info("listening on {}{}{}", socket,
@@ -120,6 +134,7 @@ Result<int> daemon(Context& ctx, const DaemonArgs& a) {
     server.close();
     if (tls_server) tls_server->close();
     if (docker) docker->close();
+    if (cri) cri->shutdown();
     loop.stop();
   });
   ::signal(SIGPIPE, SIG_IGN);
@@ -300,7 +315,18 @@ void add_agent_commands(CLI::App& app, Context& ctx) {
   d->add_option("--socket", da->socket, "API socket (default <root>/run/zlayer.sock)");
   d->add_option("--docker-socket", da->docker_socket,
                 "Docker Engine API socket (default <root>/run/docker.sock; none: off)");
+  d->add_option("--cri-socket", da->cri_socket,
+                "Serve the Kubernetes CRI (runtime.v1, gRPC) on this unix socket (default: off)");
+  d->add_option("--cri-pause-image", da->cri_pause_image, "The image a CRI pod sandbox runs (pulled when missing)")
+      ->capture_default_str();
+  d->add_option("--cri-stream-address", da->cri_stream_address,
+                "IP:PORT of the CRI streaming server (Exec, Attach; port 0: any free one)")
+      ->capture_default_str();
   d->add_option("--workers", da->workers, "Threads for API requests and container operations")
+      ->capture_default_str();
+  d->add_option("--request-body-timeout", da->body_timeout_s,
+                "Seconds a request body may take to arrive (or, streamed, stall) before its connection is dropped")
+      ->check(CLI::PositiveNumber)
       ->capture_default_str();
   d->add_option("--tls-listen", da->tls_listen,
                 "Also serve the API on IP:PORT over TLS, to clients with a certificate the --tls-ca signed "

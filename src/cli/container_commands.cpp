@@ -34,32 +34,6 @@ std::string ago_ns(int64_t t) {
   return time_ago(t / 1000000000);
 }
 
-std::string duration_words(int64_t ns) {
-  int64_t s = ns / 1000000000;
-  if (s < 1) return "Less than a second";
-  if (s < 60) return fmt::format("{} second{}", s, s == 1 ? "" : "s");
-  if (s < 3600) return fmt::format("{} minute{}", s / 60, s / 60 == 1 ? "" : "s");
-  if (s < 172800) return fmt::format("{} hour{}", s / 3600, s / 3600 == 1 ? "" : "s");
-  return fmt::format("{} days", s / 86400);
-}
-
-// docker ps's STATUS column.
-std::string status_text(const ContainerInfo& c) {
-  switch (c.status) {
-    case ContainerStatus::created:
-      return "Created";
-    case ContainerStatus::running:
-      return "Up " + duration_words(now_ns() - c.started_at);
-    case ContainerStatus::paused:
-      return "Up " + duration_words(now_ns() - c.started_at) + " (Paused)";
-    case ContainerStatus::exited:
-      return fmt::format("Exited ({}) {}", c.exit ? c.exit->exit_code : -1, ago_ns(c.finished_at));
-    case ContainerStatus::unknown:
-      return "Unknown";
-  }
-  return "Unknown";
-}
-
 // Makes sure the image is in the store (pulling by policy) and returns its normalized name.
 Result<std::string> ensure_image(Context& ctx, const std::string& typed, const std::string& policy_text) {
   ZL_TRY_ASSIGN(ImageStore * store, ctx.store());
@@ -243,7 +217,7 @@ Result<int> ps(Context& ctx, const PsArgs& a) {
                      {"Image", c.image},
                      {"Command", c.command},
                      {"State", to_string(c.status)},
-                     {"Status", status_text(c)},
+                     {"Status", status_text(c, now_ns())},
                      {"Created", c.created_at / 1000000000},
                      {"Pid", c.pid},
                      {"ExitCode", c.exit ? c.exit->exit_code : 0}});
@@ -259,7 +233,7 @@ Result<int> ps(Context& ctx, const PsArgs& a) {
     if (!a.no_trunc && cmd.size() > 20) cmd = cmd.substr(0, 19) + "…";
     auto ref = Reference::parse(c.image);
     t.add({short_id(c.id), ref ? ref->familiar() : c.image, "\"" + cmd + "\"", ago_ns(c.created_at),
-           status_text(c), ports_column(c), c.name});
+           status_text(c, now_ns()), ports_column(c), c.name});
   }
   std::cout << t.str();
   return 0;

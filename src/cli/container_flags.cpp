@@ -5,6 +5,7 @@
 #include "common/fs.h"
 #include "common/strings.h"
 #include "net/port_spec.h"
+#include "runtime/vm/vm_runtime.h"
 #include "store/volume_store.h"
 
 namespace zl::cli {
@@ -27,6 +28,10 @@ void add_container_flags(CLI::App* c, ContainerFlags& f) {
   c->add_option("--cap-drop", f.cap_drop, "Drop a capability")->allow_extra_args(false);
   c->add_flag("--privileged", f.privileged, "All capabilities, devices, no seccomp");
   c->add_flag("--read-only", f.read_only, "Read-only root filesystem");
+  // --isolation is kept as the label that asks for it (vm::kIsolationLabel).
+  c->add_option_function<std::string>(
+      "--isolation", [&f](const std::string& v) { f.labels.push_back(std::string(vm::kIsolationLabel) + "=" + v); },
+      "process (default) | vm: the container in a micro-VM of its own");
   c->add_option("-v,--volume", f.volumes, "HOST_PATH|VOLUME:CONTAINER_PATH[:ro]")->allow_extra_args(false);
   c->add_option("--tmpfs", f.tmpfs, "CONTAINER_PATH[:options]")->allow_extra_args(false);
   c->add_option("-h,--hostname", f.hostname, "Container host name");
@@ -203,6 +208,11 @@ Result<ContainerSpec> to_container_spec(const ContainerFlags& f) {
   for (const auto& kv : f.labels) {
     auto eq = kv.find('=');
     s.labels[kv.substr(0, eq)] = eq == std::string::npos ? "" : kv.substr(eq + 1);
+  }
+  if (auto iso = s.labels.find(vm::kIsolationLabel); iso != s.labels.end()) {
+    if (iso->second != "vm" && iso->second != "process" && iso->second != "default")
+      return invalid_argument("--isolation {}: expected process or vm", iso->second);
+    if (iso->second != "vm") s.labels.erase(iso);
   }
   for (const auto& d : f.devices) {
     DeviceMapping m;

@@ -8,6 +8,8 @@
 
 namespace zl::cli {
 
+void add_info_command(CLI::App& app, Context& ctx);  // `zlayer info` (info_command.cpp)
+
 std::function<void()> run(Action action) {
   return [action = std::move(action)] {
     auto code = action();
@@ -66,6 +68,7 @@ int main(int argc, char** argv) {
   zl::cli::add_agent_commands(app, ctx);
   zl::cli::add_volume_commands(app, ctx);
   zl::cli::add_network_commands(app, ctx);
+  zl::cli::add_info_command(app, ctx);
   zl::cli::add_dns_command(app, ctx);
 
   try {

@@ -112,7 +112,10 @@ std::string media_type_of(const json& doc, std::string_view content_type) {
     return std::string(ct);
   if (doc.contains("manifests")) return std::string(media::oci_index);
   if (doc.contains("config") || doc.contains("layers")) return std::string(media::oci_manifest);
-  if (doc.value("schemaVersion", 0) == 1 || doc.contains("fsLayers")) return std::string(docker_schema1);
+  // (json::value would throw on a schemaVersion that is not a number: found by fuzz/manifest_fuzzer.)
+  auto version = doc.find("schemaVersion");
+  bool v1 = version != doc.end() && version->is_number_integer() && version->get<int64_t>() == 1;
+  if (v1 || doc.contains("fsLayers")) return std::string(docker_schema1);
   return std::string(ct);
 }
 
@@ -280,6 +283,30 @@ Result<Descriptor> select_platform(const ImageIndexDoc& index, const Platform& w
     return not_found("no image for platform {}: the index lists no platforms", want.str());
   return not_found("no image for platform {} in the index; it has {}", want.str(),
                    fmt::join(available, ", "));
+}
+
+Result<Platform> check_image_config(std::string_view config, const ImageManifest& m) {
+  json doc = json::parse(config, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) return invalid_argument("image config {} is not valid JSON", m.config.digest.str());
+  if (!doc.is_object()) return invalid_argument("image config {} is not a JSON object", m.config.digest.str());
+  json diff_ids;
+  if (auto rootfs = doc.find("rootfs"); rootfs != doc.end() && rootfs->is_object())
+    if (auto ids = rootfs->find("diff_ids"); ids != rootfs->end()) diff_ids = *ids;
+  if (!diff_ids.is_array() || diff_ids.size() != m.layers.size())
+    return invalid_argument("image config {} lists {} layer diff_ids but the manifest has {} layers",
+                            m.config.digest.str(), diff_ids.is_array() ? diff_ids.size() : 0, m.layers.size());
+  // A field of the wrong type is refused (json::value would throw).
+  auto text = [&](const char* key, const char* fallback) -> Result<std::string> {
+    auto it = doc.find(key);
+    if (it == doc.end() || it->is_null()) return std::string(fallback);
+    if (!it->is_string()) return invalid_argument("image config {}: \"{}\" must be a string", m.config.digest.str(), key);
+    return it->get<std::string>();
+  };
+  Platform p;
+  ZL_TRY_ASSIGN(p.os, text("os", "linux"));
+  ZL_TRY_ASSIGN(p.architecture, text("architecture", "amd64"));
+  ZL_TRY_ASSIGN(p.variant, text("variant", ""));
+  return p;
 }
 
 }  // namespace zl

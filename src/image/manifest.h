@@ -76,4 +76,9 @@ Result<std::string> detect_media_type(std::string_view body, std::string_view co
 // not_found lists the platforms the index does have.
 Result<Descriptor> select_platform(const ImageIndexDoc& index, const Platform& want);
 
+// An image config blob as a pull checks it against its manifest: a JSON object whose
+// rootfs.diff_ids has one entry per layer; its platform (os, architecture, variant: strings when
+// present). invalid_argument naming the config's digest otherwise.
+Result<Platform> check_image_config(std::string_view config, const ImageManifest& m);
+
 }  // namespace zl

@@ -5,7 +5,6 @@
 #include <chrono>
 #include <set>
 
-#include <nlohmann/json.hpp>
 
 #include "common/log.h"
 
@@ -21,33 +20,9 @@ struct Resolved {
   std::vector<FetchedManifest> indexes;  // outermost first
 };
 
-struct ConfigInfo {
-  std::string platform;  // "linux/amd64" as the config declares it
-};
-
 // "linux/arm64" for {linux, aarch64, v8}: the normalized spelling records and comparisons use.
 std::string platform_key(const Platform& p) {
   return Platform::parse(p.str()).value_or(p).str();
-}
-
-Result<ConfigInfo> check_config(std::string_view config, const ImageManifest& m) {
-  nlohmann::json doc;
-  try {
-    doc = nlohmann::json::parse(config);
-  } catch (const nlohmann::json::exception&) {
-    return invalid_argument("image config {} is not valid JSON", m.config.digest.str());
-  }
-  if (!doc.is_object())
-    return invalid_argument("image config {} is not a JSON object", m.config.digest.str());
-  nlohmann::json diff_ids;
-  if (auto rootfs = doc.find("rootfs"); rootfs != doc.end() && rootfs->is_object())
-    diff_ids = rootfs->value("diff_ids", nlohmann::json());
-  if (!diff_ids.is_array() || diff_ids.size() != m.layers.size())
-    return invalid_argument("image config {} lists {} layer diff_ids but the manifest has {} layers",
-                            m.config.digest.str(), diff_ids.is_array() ? diff_ids.size() : 0,
-                            m.layers.size());
-  Platform p{doc.value("os", "linux"), doc.value("architecture", "amd64"), doc.value("variant", "")};
-  return ConfigInfo{platform_key(p)};
 }
 
 std::vector<Descriptor> unique_layers(const ImageManifest& m) {
@@ -184,9 +159,10 @@ Result<ImageRecord> Puller::fetch(RegistryClient& client, const Reference& ref, 
     auto size = static_cast<uint64_t>(m.config.size);
     opts.progress(BlobProgress{m.config.digest, true, state, size, size});
   }
-  ZL_TRY_ASSIGN(ConfigInfo info, check_config(config, m));
-  if (r.indexes.empty() && info.platform != platform_key(want))
-    spdlog::warn("image={} platform={} differs from the wanted platform {}", ref.str(), info.platform,
+  ZL_TRY_ASSIGN(Platform config_platform, check_image_config(config, m));
+  std::string platform = platform_key(config_platform);
+  if (r.indexes.empty() && platform != platform_key(want))
+    spdlog::warn("image={} platform={} differs from the wanted platform {}", ref.str(), platform,
                  platform_key(want));
 
   BlobFetcher fetcher(client, content, opts_.max_parallel_downloads, opts.progress);
@@ -210,7 +186,7 @@ Result<ImageRecord> Puller::fetch(RegistryClient& client, const Reference& ref, 
         .manifest_digest = r.manifest.digest,
         .config_digest = m.config.digest,
         .index_digest = r.indexes.empty() ? std::nullopt : std::optional(r.indexes.front().digest),
-        .platform = info.platform,
+        .platform = platform,
         .created_unix = now_unix()};
     return store_.commit_image(rec);
   };

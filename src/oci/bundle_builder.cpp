@@ -39,8 +39,11 @@ Result<std::string> hostname_for(const BundleInputs& in, const HostInfo& host) {
   return name;
 }
 
-json namespaces_for(const NetworkNamespace& net, const HostInfo& host) {
+json namespaces_for(const NetworkNamespace& net, const std::map<std::string, std::string>& joins,
+                    const HostInfo& host) {
   json out = json::array({{{"type", "pid"}}, {{"type", "ipc"}}, {{"type", "uts"}}, {{"type", "mount"}}});
+  for (auto& ns : out)
+    if (auto j = joins.find(ns["type"].get<std::string>()); j != joins.end()) ns["path"] = j->second;
   if (net.mode == NetworkNamespace::Mode::create) out.push_back({{"type", "network"}});
   if (net.mode == NetworkNamespace::Mode::join) out.push_back({{"type", "network"}, {"path", net.path}});
   if (host.cgroup2) out.push_back({{"type", "cgroup"}});
@@ -106,7 +109,7 @@ Result<json> build_runtime_config(const BundleInputs& in) {
   std::set<std::string> cap_set(caps.begin(), caps.end());
   ZL_TRY_ASSIGN(auto seccomp, seccomp_for(spec.seccomp_profile, spec.privileged, cap_set, host));
   json linux_cfg = {
-      {"namespaces", namespaces_for(in.network, host)},
+      {"namespaces", namespaces_for(in.network, in.join_namespaces, host)},
       {"resources", std::move(resources)},
       {"cgroupsPath", in.cgroups_path.empty() ? "/zlayer/" + in.container_id : in.cgroups_path},
       {"devices", std::move(devices.devices)},

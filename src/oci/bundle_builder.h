@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -35,6 +36,7 @@ struct BundleInputs {
   std::optional<std::vector<Mount>>
       mounts;  // spec.mounts with volumes resolved to host paths; unset: spec.mounts
   NetworkNamespace network;
+  std::map<std::string, std::string> join_namespaces;  // "ipc" / "pid" -> a namespace to enter (/proc/<pid>/ns/ipc)
   std::string cgroups_path;      // empty: "/zlayer/<container_id>"
   std::optional<HostInfo> host;  // unset: HostInfo::probe()
 };

@@ -263,4 +263,34 @@ Status extract_to_root(int root, std::string_view dir, const ReadFn& in, const R
   return {};
 }
 
+Result<UniqueFd> make_mount_point_in_root(int root, std::string_view path, bool directory) {
+  std::string cleaned = clean_path(path);
+  ZL_TRY_ASSIGN(auto at, open_in_root(root, "", O_PATH | O_DIRECTORY));
+  std::string sofar;
+  size_t pos = 1;
+  while (pos < cleaned.size()) {
+    size_t end = std::min(cleaned.find('/', pos), cleaned.size());
+    std::string part = cleaned.substr(pos, end - pos);
+    bool last = end == cleaned.size();
+    sofar += "/" + part;
+    auto next = open_in_root(root, sofar, O_PATH);
+    if (!next && next.error().kind == ErrorKind::not_found) {
+      // Made in the directory opened above (a real one: no link is followed from it).
+      int rc = last && !directory ? ::openat(at.get(), part.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644)
+                                  : ::mkdirat(at.get(), part.c_str(), 0755);
+      if (rc < 0 && errno != EEXIST) return errno_error(errno, "make mount point " + sofar);
+      if (last && !directory && rc >= 0) ::close(rc);
+      next = open_in_root(root, sofar, O_PATH);
+    }
+    if (!next) return tl::unexpected(next.error().wrap("mount point " + cleaned));
+    at = std::move(*next);
+    pos = end + 1;
+  }
+  struct stat st {};
+  if (::fstat(at.get(), &st) != 0) return errno_error(errno, "stat mount point " + cleaned);
+  if (S_ISDIR(st.st_mode) != directory)
+    return invalid_argument("mount point {} is {}a directory", cleaned, directory ? "not " : "");
+  return at;
+}
+
 }  // namespace zl

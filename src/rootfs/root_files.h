@@ -43,4 +43,9 @@ struct RootExtractOptions {
 // invalid_argument when not a directory): nothing is written outside it.
 Status extract_to_root(int root, std::string_view dir, const ReadFn& in, const RootExtractOptions& opts);
 
+// Opens (O_PATH) the mount point `path` beneath `root`, making it and its missing parents
+// (directories 0755; the last an empty file when `directory` is false) one component at a time,
+// each resolved as the container would: a symlink in the root never leads a mount out of it.
+Result<UniqueFd> make_mount_point_in_root(int root, std::string_view path, bool directory);
+
 }  // namespace zl

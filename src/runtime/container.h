@@ -54,4 +54,10 @@ struct ContainerInfo {
   std::optional<ContainerHealth> health;  // when something health-checks it (the agent)
 };
 
+// docker's words for a span of time: "Less than a second", "5 seconds", "3 minutes", "2 days".
+std::string human_duration(int64_t seconds);
+// docker ps's STATUS column at `now_unix_nano`: "Up 5 minutes (healthy)", "Up 2 seconds
+// (health: starting)", "Up 1 hour (Paused)", "Exited (3) 4 seconds ago", "Created".
+std::string status_text(const ContainerInfo& c, int64_t now_unix_nano);
+
 }  // namespace zl

@@ -89,6 +89,8 @@ json to_json(const ContainerSpec& s) {
   j["network_mode"] = s.network_mode;
   j["networks"] = s.networks;
   j["network_aliases"] = s.network_aliases;
+  if (!s.ipc_mode.empty()) j["ipc_mode"] = s.ipc_mode;
+  if (!s.pid_mode.empty()) j["pid_mode"] = s.pid_mode;
   j["ports"] = json::array();
   for (const auto& p : s.ports)
     j["ports"].push_back({{"host_ip", p.host_ip},
@@ -143,6 +145,8 @@ Result<ContainerSpec> container_spec_from_json(const json& j) {
     s.network_mode = j.value("network_mode", "");
     s.networks = j.value("networks", std::vector<std::string>{});
     s.network_aliases = j.value("network_aliases", std::vector<std::string>{});
+    s.ipc_mode = j.value("ipc_mode", "");
+    s.pid_mode = j.value("pid_mode", "");
     for (const auto& p : j.value("ports", json::array()))
       s.ports.push_back({p.value("host_ip", ""), p.at("host_port").get<uint16_t>(),
                          p.at("container_port").get<uint16_t>(), p.value("protocol", "tcp")});

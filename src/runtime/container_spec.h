@@ -87,6 +87,9 @@ struct ContainerSpec {
   std::vector<std::string> networks;         // further networks (eth1, eth2, ...)
   std::vector<PortMapping> ports;            // published on the first network
   std::vector<std::string> network_aliases;  // more names the container answers to
+  // IPC and PID namespaces: "" its own, or "container:<id|name>" to join that running container's
+  // (a Kubernetes pod's containers share its sandbox's IPC, and its PID with shareProcessNamespace).
+  std::string ipc_mode, pid_mode;
 
   // Lifecycle.
   bool auto_remove = false;  // removed once it exits (`run --rm`): its rootfs and bundle are scratch

@@ -3,13 +3,16 @@
 // yaml-cpp's exceptions stop at parse_deployment().
 #include "spec/parse.h"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <filesystem>
+#include <optional>
 #include <set>
+#include <sstream>
 #include <utility>
 
 #include "common/fs.h"
@@ -950,6 +953,36 @@ Result<DeploymentSpec> read_deployment(Reader& r, const YAML::Node& root_node) {
   return d;
 }
 
+// The starts of the YAML documents in `text`, read with the event parser. Each must begin past
+// the one before: YAML::LoadAll never returns on some malformed input (yaml-cpp 0.7 yields empty
+// documents at the same place until memory runs out on a lone ","; found by fuzz/spec_fuzzer),
+// so a start that does not move on is an error here.
+Result<std::vector<YAML::Mark>> document_starts(const std::string& text, const std::string& file) {
+  struct Starts : YAML::EventHandler {
+    std::vector<YAML::Mark> marks;
+    void OnDocumentStart(const YAML::Mark& m) override { marks.push_back(m); }
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+    void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+    void OnMapEnd() override {}
+  } starts;
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  while (parser.HandleNextDocument(starts)) {
+    size_t n = starts.marks.size();
+    if (n >= 2 && starts.marks[n - 1].pos <= starts.marks[n - 2].pos) {
+      const YAML::Mark& m = starts.marks[n - 1];
+      return invalid_argument("{}:{}:{}: invalid YAML: a document that cannot be read (a stray \",\"?)", file,
+                              m.line + 1, m.column + 1);
+    }
+  }
+  return starts.marks;
+}
+
 }  // namespace
 
 Result<DeploymentSpec> parse_deployment(std::string_view yaml_text, std::string_view file_name) {
@@ -957,13 +990,12 @@ Result<DeploymentSpec> parse_deployment(std::string_view yaml_text, std::string_
   Reader r(file);
   auto read = [&]() -> Result<DeploymentSpec> {
     try {
-      std::vector<YAML::Node> docs = YAML::LoadAll(std::string(yaml_text));
-      if (docs.size() > 1) {
-        auto m = docs[1].Mark();
-        return invalid_argument("{}:{}:{}: expected one YAML document, found {}", file, m.line + 1,
-                                m.column + 1, docs.size());
-      }
-      return read_deployment(r, docs.empty() ? YAML::Node() : docs[0]);
+      std::string text(yaml_text);
+      ZL_TRY_ASSIGN(auto starts, document_starts(text, file));
+      if (starts.size() > 1)
+        return invalid_argument("{}:{}:{}: expected one YAML document, found {}", file, starts[1].line + 1,
+                                starts[1].column + 1, starts.size());
+      return read_deployment(r, YAML::Load(text));
     } catch (const YAML::Exception& e) {
       if (e.mark.is_null()) return invalid_argument("{}: invalid YAML: {}", file, e.msg);
       return invalid_argument("{}:{}:{}: invalid YAML: {}", file, e.mark.line + 1, e.mark.column + 1, e.msg);

@@ -89,6 +89,8 @@ TEST_F(Daemon, DeploysServicesInDependencyOrderAndReportsStatus) {
   // The containers are ordinary containers: `zlayer ps` shows them, env applied.
   auto ps = zlayer({"ps"});
   EXPECT_NE(ps.out.find("shop-web-0-"), std::string::npos) << ps.out;
+  // ...with the health the agent judged, as docker ps shows it.
+  EXPECT_NE(ps.out.find(" (healthy)"), std::string::npos) << ps.out;
   std::string web0 = service(d, "web")["containers"][0]["name"];
   auto env = zlayer({"exec", web0, "sh", "-c", "echo $MODE"});
   EXPECT_EQ(env.out, "web\n");

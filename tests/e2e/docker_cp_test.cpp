@@ -91,6 +91,40 @@ print(ctr.exec_run(["cat", "/data/py.txt"]).output.decode(), end="")
   EXPECT_EQ(docker({"rm", "-f", "files", "later"}).exit_code, 0);
 }
 
+// docker shows a stopped container's volumes and bind mounts to cp at their targets: a copy in
+// lands in the volume (the next run sees it), a read-only mount refuses one, and nothing stays
+// mounted afterwards.
+TEST_F(DockerApi, CpOfAStoppedContainerSeesItsVolumes) {
+  fs::path in = dir_->path() / "in.txt";
+  write_text(in, "into-volume\n");
+  fs::path host_dir = dir_->path() / "bound";
+  fs::create_directories(host_dir);
+  write_text(host_dir / "conf", "bound-file\n");
+  ASSERT_EQ(docker({"volume", "create", "cpvol"}).exit_code, 0);
+  ASSERT_EQ(docker({"create", "--name", "volcp", "-v", "cpvol:/data", "-v", host_dir.string() + ":/etc/app:ro",
+                    "busybox:1.0", "cat", "/data/in.txt", "/etc/app/conf"})
+                .exit_code,
+            0);
+  auto cp_in = docker({"cp", in.string(), "volcp:/data/"});
+  ASSERT_EQ(cp_in.exit_code, 0) << cp_in.err;
+  auto cp_out = docker({"cp", "volcp:/etc/app/conf", (dir_->path() / "conf-out").string()});
+  ASSERT_EQ(cp_out.exit_code, 0) << cp_out.err;
+  EXPECT_EQ(slurp(dir_->path() / "conf-out"), "bound-file\n");
+  EXPECT_NE(docker({"cp", in.string(), "volcp:/etc/app/"}).exit_code, 0);  // read-only
+  EXPECT_FALSE(fs::exists(host_dir / "in.txt"));
+
+  auto started = docker({"start", "-a", "volcp"});
+  EXPECT_EQ(started.out, "into-volume\nbound-file\n") << started.err;
+  // The copy went into the volume, not the container's own layer; nothing is left mounted.
+  auto vol = docker({"volume", "inspect", "-f", "{{.Mountpoint}}", "cpvol"});
+  std::string mountpoint = vol.out.substr(0, vol.out.find('\n'));
+  EXPECT_EQ(slurp(fs::path(mountpoint) / "in.txt"), "into-volume\n");
+  auto mounts = slurp("/proc/self/mountinfo");
+  EXPECT_EQ(mounts.find(host_dir.string()), std::string::npos);
+  EXPECT_EQ(docker({"rm", "-f", "volcp"}).exit_code, 0);
+  EXPECT_EQ(docker({"volume", "rm", "cpvol"}).exit_code, 0);
+}
+
 TEST_F(DockerApi, CpNeverWritesOutsideTheContainer) {
   fs::path outside = dir_->path() / "outside";
   fs::create_directories(outside);

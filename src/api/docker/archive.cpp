@@ -32,7 +32,7 @@ std::pair<std::string, std::string> stat_header(const RootPathStat& st) {
             {"mode", go_file_mode(st.mode)},
             {"mtime", rfc3339(st.mtime_unix_nano)},
             {"linkTarget", st.link_target}};
-  return {"X-Docker-Container-Path-Stat", base64_encode(j.dump())};
+  return {"X-Docker-Container-Path-Stat", base64_encode(json_text(j))};
 }
 
 // docker's words for a path that is not there, with its status.

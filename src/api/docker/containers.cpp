@@ -6,10 +6,12 @@
 #include <unistd.h>
 
 #include <boost/asio/write.hpp>
+#include <charconv>
 #include <mutex>
 #include <set>
 #include <sstream>
 #include <thread>
+#include <utility>
 
 #include "api/docker/docker_api.h"
 #include "api/docker/stream.h"
@@ -18,6 +20,7 @@
 #include "image/local_name.h"
 #include "runtime/container_json.h"
 #include "runtime/linux/cgroup_stats.h"
+#include "runtime/vm/vm_runtime.h"
 
 namespace zl::api::docker {
 
@@ -41,35 +44,10 @@ std::string state_word(ContainerStatus s) {
   }
 }
 
-std::string human_duration(int64_t secs) {
-  if (secs < 1) return "Less than a second";
-  if (secs < 60) return fmt::format("{} second{}", secs, secs == 1 ? "" : "s");
-  if (secs < 3600) return fmt::format("{} minute{}", secs / 60, secs / 60 == 1 ? "" : "s");
-  if (secs < 86400) return fmt::format("{} hour{}", secs / 3600, secs / 3600 == 1 ? "" : "s");
-  return fmt::format("{} days", secs / 86400);
-}
-
 int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-std::string status_text(const ContainerInfo& c) {
-  int64_t now = now_ns();
-  switch (c.status) {
-    case ContainerStatus::created:
-      return "Created";
-    case ContainerStatus::running:
-      return "Up " + human_duration((now - c.started_at) / 1'000'000'000);
-    case ContainerStatus::paused:
-      return "Up " + human_duration((now - c.started_at) / 1'000'000'000) + " (Paused)";
-    case ContainerStatus::exited:
-      return fmt::format("Exited ({}) {} ago", c.exit ? c.exit->exit_code : -1,
-                         human_duration((now - c.finished_at) / 1'000'000'000));
-    default:
-      return "Unknown";
-  }
 }
 
 json mounts_json(const ContainerInfo& c) {
@@ -113,7 +91,7 @@ json summary_json(const ContainerInfo& c) {
           {"Ports", ports_json(c)},
           {"Labels", c.spec.labels},
           {"State", state_word(c.status)},
-          {"Status", status_text(c)},
+          {"Status", status_text(c, now_ns())},
           {"HostConfig", {{"NetworkMode", c.spec.network_mode.empty() ? "default" : c.spec.network_mode}}},
           {"NetworkSettings", {{"Networks", docker_network_settings(c)["Networks"]}}},
           {"Mounts", mounts_json(c)}};
@@ -180,11 +158,38 @@ json inspect_json(const ContainerInfo& c) {
           {"NetworkSettings", docker_network_settings(c)}};
 }
 
+constexpr int64_t kMinMemory = 6 << 20;  // docker's smallest memory limit
+
 template <class T>
 T value_or(const json& j, const char* key, T fallback) {
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) return fallback;
-  return it->get<T>();
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    // nlohmann would cast a fraction or an out-of-range number (1e40) without a word.
+    bool fits = it->is_number_unsigned()  ? std::in_range<T>(it->get<uint64_t>())
+                : it->is_number_integer() ? std::in_range<T>(it->get<int64_t>())
+                                          : false;
+    if (!fits) throw std::invalid_argument(fmt::format("{}: expected an integer, got {}", key, json_text(*it)));
+  }
+  try {
+    return it->get<T>();
+  } catch (const json::type_error&) {  // the field, not nlohmann's words
+    const char* want = std::is_same_v<T, bool>                                 ? "true or false"
+                       : std::is_same_v<T, std::string>                        ? "a string"
+                       : std::is_same_v<T, std::vector<std::string>>           ? "a list of strings"
+                       : std::is_same_v<T, std::map<std::string, std::string>> ? "an object of strings"
+                                                                               : "another type";
+    throw std::invalid_argument(fmt::format("{}: expected {}, got {}", key, want, json_text(*it)));
+  }
+}
+
+// A port of PortBindings ("8080" in "8080/tcp", or a HostPort): 1-65535.
+uint16_t port_number(const std::string& s) {
+  int v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size() || v < 1 || v > 65535)
+    throw std::invalid_argument(fmt::format("invalid port specification: \"{}\"", s));
+  return static_cast<uint16_t>(v);
 }
 
 // "src:dst[:ro|rw]" (HostConfig.Binds): a host path or a volume name.
@@ -208,7 +213,8 @@ Result<Mount> parse_bind(const std::string& b) {
   return m;
 }
 
-// The body of POST /containers/create as a ContainerSpec.
+}  // namespace
+
 Result<ContainerSpec> spec_from_create(const json& body, const std::string& name) {
   if (!body.is_object()) return invalid_argument("the request body must be a JSON object");
   try {
@@ -236,14 +242,25 @@ Result<ContainerSpec> spec_from_create(const json& body, const std::string& name
     json host = body.value("HostConfig", json::object());
     if (host.is_null()) host = json::object();
     s.auto_remove = value_or<bool>(host, "AutoRemove", false);
+    // Docker's VM isolation ("hyperv", as on Windows) or ours by name: a micro-VM (issue 10).
+    if (auto iso = value_or<std::string>(host, "Isolation", ""); iso == "hyperv" || iso == "vm")
+      s.labels[vm::kIsolationLabel] = "vm";
     s.privileged = value_or<bool>(host, "Privileged", false);
     s.read_only_rootfs = value_or<bool>(host, "ReadonlyRootfs", false);
     s.cap_add = value_or<std::vector<std::string>>(host, "CapAdd", {});
     s.cap_drop = value_or<std::vector<std::string>>(host, "CapDrop", {});
-    if (auto m = value_or<int64_t>(host, "Memory", 0); m > 0) s.resources.memory = m;
+    // docker's bounds, with its words.
+    if (auto m = value_or<int64_t>(host, "Memory", 0); m != 0) {
+      if (m < kMinMemory) return invalid_argument("Minimum memory limit allowed is 6MB");
+      s.resources.memory = m;
+    }
     if (auto m = value_or<int64_t>(host, "MemorySwap", 0); m != 0) s.resources.memory_swap = m;
-    if (auto n = value_or<int64_t>(host, "NanoCpus", 0); n > 0)
+    if (auto n = value_or<int64_t>(host, "NanoCpus", 0); n != 0) {
+      int64_t cpus = std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN));
+      if (n < 0 || n > cpus * 1'000'000'000)
+        return invalid_argument("Range of CPUs is from 0.01 to {}.00, as there are only {} CPUs available", cpus, cpus);
       s.resources.cpus = static_cast<double>(n) / 1e9;
+    }
     if (auto n = value_or<int64_t>(host, "CpuShares", 0); n > 0)
       s.resources.cpu_shares = static_cast<uint64_t>(n);
     if (auto p = value_or<int64_t>(host, "PidsLimit", 0); p > 0) s.resources.pids_limit = p;
@@ -268,7 +285,7 @@ Result<ContainerSpec> spec_from_create(const json& body, const std::string& name
     if (host.contains("PortBindings") && host["PortBindings"].is_object()) {
       for (const auto& [key, bindings] : host["PortBindings"].items()) {
         auto slash = key.find('/');
-        int container_port = std::stoi(key.substr(0, slash));
+        uint16_t container_port = port_number(key.substr(0, slash));
         std::string proto = slash == std::string::npos ? "tcp" : key.substr(slash + 1);
         if (!bindings.is_array()) continue;
         for (const auto& b : bindings) {
@@ -276,8 +293,8 @@ Result<ContainerSpec> spec_from_create(const json& body, const std::string& name
           if (host_port.empty())
             return invalid_argument("publishing {} on a random host port is not supported", key);
           s.ports.push_back(PortMapping{.host_ip = b.value("HostIp", ""),
-                                        .host_port = static_cast<uint16_t>(std::stoi(host_port)),
-                                        .container_port = static_cast<uint16_t>(container_port),
+                                        .host_port = port_number(host_port),
+                                        .container_port = container_port,
                                         .protocol = proto});
         }
       }
@@ -293,10 +310,12 @@ Result<ContainerSpec> spec_from_create(const json& body, const std::string& name
     return s;
   } catch (const json::exception& e) {
     return invalid_argument("bad container config: {}", e.what());
-  } catch (const std::exception& e) {  // std::stoi on a port
+  } catch (const std::exception& e) {  // a number out of range, a bad port
     return invalid_argument("bad container config: {}", e.what());
   }
 }
+
+namespace {
 
 // Writes everything from `fd` to the hijacked socket, framed as `kind` (raw with a tty).
 void pump_output(int fd, UnixSocket& sock, std::mutex& mu, StreamKind kind, bool tty) {
@@ -429,7 +448,7 @@ void add_container_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d) {
         auto w = rt.wait_container(c->id, 500ms);
         if (!w) {
           if (w.error().kind == ErrorKind::not_found) break;  // removed meanwhile (--rm)
-          res.write(json{{"StatusCode", -1}, {"Error", {{"Message", w.error().message}}}}.dump());
+          res.write(json_text(json{{"StatusCode", -1}, {"Error", {{"Message", w.error().message}}}}));
           return;
         }
         if (*w) {
@@ -443,7 +462,7 @@ void add_container_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d) {
     if (condition == "removed") {
       while (!res.client_gone() && rt.inspect_container(c->id)) std::this_thread::sleep_for(50ms);
     }
-    res.write(json{{"StatusCode", exit_code_of(exit)}, {"Error", nullptr}}.dump() + "\n");
+    res.write(json_text(json{{"StatusCode", exit_code_of(exit)}, {"Error", nullptr}}) + "\n");
   });
 
   r.add("POST", "/containers/{id}/attach", [&rt, not_found_as_docker](Request& req, Responder& res) {
@@ -536,29 +555,38 @@ void add_container_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d) {
       res.send(204, "", "");
     };
   };
-  auto seconds = [](Request& req) -> std::optional<std::chrono::seconds> {
+  // docker's ?t=: whole seconds, checked before anything else is looked at.
+  auto seconds = [](Request& req) -> Result<std::optional<std::chrono::seconds>> {
     auto t = req.query_param("t");
     if (!t || t->empty()) return std::nullopt;
-    return std::chrono::seconds(std::atoi(t->c_str()));
+    int64_t v = 0;
+    auto [end, ec] = std::from_chars(t->data(), t->data() + t->size(), v);
+    if (ec != std::errc() || end != t->data() + t->size())
+      return invalid_argument("invalid value for t: \"{}\" is not a whole number of seconds", *t);
+    return std::chrono::seconds(v);
+  };
+  auto with_seconds = [seconds](Handler inner) {
+    return [seconds, inner](Request& req, Responder& res) {
+      if (auto t = seconds(req); !t) return send_error(res, t.error());
+      inner(req, res);
+    };
   };
   r.add("POST", "/containers/{id}/stop",
-        simple(
+        with_seconds(simple(
             "stop",
-            [&rt, seconds](const ContainerInfo& c, Request& req) {
-              return rt.stop_container(c.id, seconds(req));
-            },
+            [&rt, seconds](const ContainerInfo& c, Request& req) { return rt.stop_container(c.id, *seconds(req)); },
             [](const ContainerInfo& c) {
               return c.status != ContainerStatus::running && c.status != ContainerStatus::paused;
-            }));
+            })));
   r.add("POST", "/containers/{id}/kill", simple("kill", [&rt](const ContainerInfo& c, Request& req) {
           return rt.kill_container(c.id, req.query_param("signal").value_or("SIGKILL"));
         }));
   r.add("POST", "/containers/{id}/restart",
-        simple("restart", [&rt, seconds](const ContainerInfo& c, Request& req) -> Status {
+        with_seconds(simple("restart", [&rt, seconds](const ContainerInfo& c, Request& req) -> Status {
           if (c.status == ContainerStatus::running || c.status == ContainerStatus::paused)
-            ZL_TRY(rt.stop_container(c.id, seconds(req)));
+            ZL_TRY(rt.stop_container(c.id, *seconds(req)));
           return rt.start_container(c.id);
-        }));
+        })));
   r.add("POST", "/containers/{id}/pause",
         simple("pause", [&rt](const ContainerInfo& c, Request&) { return rt.pause_container(c.id); }));
   r.add("POST", "/containers/{id}/unpause",
@@ -643,7 +671,7 @@ void add_container_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d) {
     if (!stream) return send_json(res, 200, sample(prev));
     res.begin_stream(200, "application/json");
     while (true) {
-      if (!res.write(sample(prev).dump() + "\n")) return;
+      if (!res.write(json_text(sample(prev)) + "\n")) return;
       for (int i = 0; i < 10; ++i) {
         if (res.client_gone()) return;
         std::this_thread::sleep_for(100ms);

@@ -15,7 +15,7 @@ using nlohmann::json;
 namespace docker {
 
 void send_json(Responder& res, int status, const json& body) {
-  res.send(status, "application/json", body.dump());
+  res.send(status, "application/json", json_text(body));
 }
 
 void send_error(Responder& res, const Error& e) {

@@ -50,6 +50,8 @@ void add_event_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d);
 void image_event(DockerApiDeps& d, const std::string& action, const std::string& id, const std::string& name);
 // The values of one key of docker's `filters` query parameter ({"k":["v"]} or {"k":{"v":true}}).
 std::set<std::string> filter_values(const nlohmann::json& filters, const char* key);
+// The body of POST /containers/create as a ContainerSpec (invalid_argument naming the field).
+Result<ContainerSpec> spec_from_create(const nlohmann::json& body, const std::string& name);
 // The credentials a docker client sends for a registry (X-Registry-Auth: base64url JSON).
 std::optional<Credentials> registry_auth(const Request& req);
 }  // namespace docker

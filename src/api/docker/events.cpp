@@ -90,7 +90,7 @@ void add_event_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d) {
     res.begin_stream(200, "application/json");
     (void)d->runtime.events().read(q, [&](const Event& e) -> Status {
       if (!matches(e, filters)) return {};
-      if (!res.write(event_json(e).dump() + "\n")) return unavailable("the client went away");
+      if (!res.write(json_text(event_json(e)) + "\n")) return unavailable("the client went away");
       return {};
     });
   });

@@ -42,7 +42,7 @@ void add_image_archive_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d
         res.begin_stream(200, "application/json");
         for (const auto& ref : *loaded) {
           image_event(*d, "load", familiar_image(ref), familiar_image(ref));
-          res.write(json{{"stream", "Loaded image: " + familiar_image(ref) + "\n"}}.dump() + "\n");
+          res.write(json_text(json{{"stream", "Loaded image: " + familiar_image(ref) + "\n"}}) + "\n");
         }
       },
       Router::Body::streamed);

@@ -91,7 +91,7 @@ void add_image_routes(Router& r, const std::shared_ptr<DockerApiDeps>& d) {
     std::mutex mu;
     auto line = [&](const json& j) {
       std::lock_guard lock(mu);
-      res.write(j.dump() + "\r\n");
+      res.write(json_text(j) + "\r\n");
     };
     line({{"status", fmt::format("Pulling from {}", ref->repository)}, {"id", ref->manifest_ref()}});
     PullOptions po;

@@ -19,6 +19,7 @@
 #include "oci/bundle_builder.h"
 #include "oci/signals.h"
 #include "rootfs/overlay.h"
+#include "runtime/vm/vm_runtime.h"
 
 namespace zl {
 
@@ -169,6 +170,12 @@ LinuxRuntime::LinuxRuntime(fs::path root, ImageStore& images, LinuxRuntimeOption
       volumes_(root_ / "volumes"),
       events_(root_ / "events.jsonl") {}
 
+namespace {
+using vm::is_vm;
+// The VMs of isolation: vm containers (stateless: everything is in <root>/vms).
+vm::VmRuntime vms(const fs::path& root) { return vm::VmRuntime(root / "vms"); }
+}  // namespace
+
 void LinuxRuntime::record_event(const std::string& action, const ContainerInfo& c,
                                 std::map<std::string, std::string> extra) const {
   extra["name"] = c.name;
@@ -176,8 +183,12 @@ void LinuxRuntime::record_event(const std::string& action, const ContainerInfo& 
   events_.record(Event{.type = "container", .action = action, .id = c.id, .attributes = std::move(extra)});
 }
 
-void LinuxRuntime::note_exit(const ContainerInfo& c) const {
-  if (!c.exit || c.started_at == 0) return;  // not started, or its start not recorded yet
+void LinuxRuntime::mark_exited(ContainerInfo& c, const ExitInfo& exit) const {
+  c.status = ContainerStatus::exited;
+  c.exit = exit;
+  c.finished_at = exit.finished_at_unix_nano;
+  c.pid = 0;
+  if (c.started_at == 0) return;  // not started, or its start not recorded yet
   fs::path marker = containers_.paths(c.id).exit_dir() / ".die-recorded";
   UniqueFd fd(::open(marker.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
   if (!fd) return;  // recorded already (or no exit dir: nothing ran)
@@ -218,6 +229,7 @@ void LinuxRuntime::reap_interrupted_creates() {
       spdlog::warn("container {}: {}", id.substr(0, 12), st.error().message);
       continue;
     }
+    (void)vms(root_).remove(id);  // a VM's directory, if it got that far
     (void)remove_tree(e.path());
   }
   containers_.sweep();  // and what a crash in a removal left
@@ -372,13 +384,7 @@ Result<std::optional<ExitInfo>> LinuxRuntime::settle_exit(const std::string& id,
       if (auto st = d->kill(id, SIGKILL); !st) spdlog::warn("container {}: {}", c.name, st.error().message);
     }
   }
-  if (exit) {
-    c.status = ContainerStatus::exited;
-    c.exit = exit;
-    c.finished_at = exit->finished_at_unix_nano;
-    c.pid = 0;
-    note_exit(c);
-  }
+  if (exit) mark_exited(c, *exit);
   return exit;
 }
 
@@ -424,6 +430,18 @@ Result<ContainerInfo> LinuxRuntime::info(const std::string& id) {
     c.status = ContainerStatus::exited;
     return c;
   }
+  if (is_vm(rec.spec)) {  // its VM says: the agent's exit file, or qemu running
+    ZL_TRY_ASSIGN(auto vm_exit, vms(root_).exit_info(id));
+    if (vm_exit) {
+      mark_exited(c, *vm_exit);
+      return c;
+    }
+    c.pid = vms(root_).pid(id);
+    c.status = st.started_at == 0      ? ContainerStatus::created
+               : vms(root_).paused(id) ? ContainerStatus::paused
+                                       : ContainerStatus::running;
+    return c;
+  }
   ZL_TRY_ASSIGN(auto exit, settle_exit(id, c));
   if (exit) return c;
   int pid = read_pid(paths.pidfile());
@@ -444,10 +462,7 @@ Result<ContainerInfo> LinuxRuntime::info(const std::string& id) {
   if (monitor) {
     ZL_TRY_ASSIGN(auto late, d->wait(id, paths, 2000ms));
     if (late) {
-      c.status = ContainerStatus::exited;
-      c.exit = late;
-      c.finished_at = late->finished_at_unix_nano;
-      note_exit(c);
+      mark_exited(c, *late);
       return c;
     }
   }
@@ -478,7 +493,7 @@ Result<ContainerInfo> LinuxRuntime::create_container(const ContainerSpec& spec_i
   std::vector<std::string> new_volumes;  // anonymous, made for this container
   auto undo = [&] {
     if (done) return;
-    if (created) (void)d->remove(id, paths, true);
+    if (created) (void)(is_vm(spec) ? vms(root_).remove(id) : d->remove(id, paths, true));
     if (nm) {
       if (auto st = nm->detach(id); !st) spdlog::warn("undo create of {}: {}", spec.name, st.error().message);
     }
@@ -547,6 +562,18 @@ Result<ContainerInfo> LinuxRuntime::create_container(const ContainerSpec& spec_i
   auto address_of = [](const net::ContainerNetwork& c) { return c.endpoints.empty() ? "" : c.endpoints.front().address; };
   ZL_TRY(write_etc_files(paths, hostname, spec.name, address_of(cn), network_dns(*network_manager, cn),
                          bundle_sync(spec)));
+  // ipc_mode / pid_mode "container:<x>": that running container's namespaces.
+  std::map<std::string, std::string> joins;
+  for (auto [mode, type] : {std::pair{&spec.ipc_mode, "ipc"}, std::pair{&spec.pid_mode, "pid"}}) {
+    if (mode->empty()) continue;
+    if (!mode->starts_with("container:"))
+      return invalid_argument("{} mode \"{}\": only container:<id|name> is supported", type, *mode);
+    ZL_TRY_ASSIGN(std::string target, containers_.resolve(mode->substr(10)));
+    ZL_TRY_ASSIGN(auto other, info(target));
+    if ((other.status != ContainerStatus::running && other.status != ContainerStatus::paused) || other.pid <= 0)
+      return conflict("cannot join the {} namespace of container {}: it is not running", type, other.name);
+    joins[type] = fmt::format("/proc/{}/ns/{}", other.pid, type);
+  }
   std::future<Result<net::ContainerNetwork>> connecting;  // declared after `guard`: joined before undo
   if (!connected)
     connecting = std::async(std::launch::async, [&] { return network_manager->finish_attach(pending); });
@@ -560,6 +587,7 @@ Result<ContainerInfo> LinuxRuntime::create_container(const ContainerSpec& spec_i
                   .resolv_conf = paths.dir / "resolv.conf",
                   .mounts = mounts,
                   .network = netns,
+                  .join_namespaces = joins,
                   .cgroups_path = "/zlayer/" + id};
   ZL_TRY_ASSIGN(auto config, build_runtime_config(in));
   ZL_TRY(write_file_atomic(paths.bundle() / "config.json", config.dump(2), 0600, bundle_sync(spec)));
@@ -573,12 +601,12 @@ Result<ContainerInfo> LinuxRuntime::create_container(const ContainerSpec& spec_i
                       .command = config["process"]["args"].get<std::vector<std::string>>(),
                       .created_at = now_ns(),
                       .cgroups_path = in.cgroups_path,
-                      .oci_runtime = d->oci().name,
+                      .oci_runtime = is_vm(spec) ? "vm" : d->oci().name,
                       .lower_dirs = lowers};
   ZL_TRY(containers_.save(rec));
   ZL_FAILPOINT("create.after-record");
   volumes_lock.reset();
-  auto runtime_created = d->create(id, paths, create_options(spec));
+  auto runtime_created = is_vm(spec) ? vms(root_).create(id, paths, spec) : d->create(id, paths, create_options(spec));
   created = runtime_created.has_value();
   if (created) ZL_FAILPOINT("create.after-runtime-create");
   if (connecting.valid()) {
@@ -604,6 +632,12 @@ Result<ContainerInfo> LinuxRuntime::running(const std::string& ref, std::string_
 
 Status LinuxRuntime::recreate_locked(const ContainerInfo& c, ContainerRunState& st) {
   // Like docker: the same container runs again, on the same rootfs (its upper layer kept).
+  if (is_vm(c.spec)) {  // its VM boots afresh at start
+    st.exit.reset();
+    st.started_at = st.finished_at = 0;
+    ++st.restart_count;
+    return {};
+  }
   ZL_TRY_ASSIGN(ConmonRuntime * d, driver());
   ContainerPaths paths = containers_.paths(c.id);
   ZL_TRY(d->remove(c.id, paths, true));
@@ -627,7 +661,9 @@ Status LinuxRuntime::start_container(const std::string& ref) {
   ZL_TRY_ASSIGN(auto st, containers_.load_state(id));
   if (c.status == ContainerStatus::exited) ZL_TRY(recreate_locked(c, st));
 ZL_FAILPOINT("start.before-runtime-start");
-  if (auto started = d->start(id); !started) {
+  if (is_vm(c.spec)) {
+    ZL_TRY(vms(root_).start(id, containers_.paths(id), c.network ? &*c.network : nullptr));
+  } else if (auto started = d->start(id); !started) {
     // A zlayer that died between `runtime start` and recording it leaves a started container
     // that reads as created: the runtime knows better.
     auto now = d->status(id);
@@ -635,7 +671,7 @@ ZL_FAILPOINT("start.before-runtime-start");
   }
   ZL_FAILPOINT("start.after-runtime-start");
   // "start" before the state says started: whoever sees the exit first records "die", and only
-  // of a container whose start is recorded (note_exit), so the two never come in the wrong order.
+  // of a container whose start is recorded (mark_exited), so the two never come in the wrong order.
   record_event("start", c);
   st.started_at = now_ns();
   ZL_TRY(containers_.save_state(id, st));
@@ -649,6 +685,19 @@ Status LinuxRuntime::stop_locked(const ContainerInfo& c, std::chrono::seconds ti
   std::string sig_name = c.spec.stop_signal;
   if (sig_name.empty()) sig_name = "SIGTERM";
   ZL_TRY_ASSIGN(int sig, parse_signal(sig_name));
+  if (is_vm(c.spec)) {
+    if (c.status == ContainerStatus::paused) ZL_TRY(vms(root_).resume(c.id));  // its agent must run to pass it on
+    auto grace = std::chrono::duration_cast<std::chrono::milliseconds>(timeout);
+    if (auto sent = vms(root_).kill(c.id, sig); sent) {
+      ZL_TRY_ASSIGN(auto exit, vms(root_).wait(c.id, grace));
+      if (exit) return {};
+      spdlog::info("container {} did not stop within {}s after {}: sending SIGKILL", c.name, timeout.count(), sig_name);
+    }
+    ZL_TRY(vms(root_).kill(c.id, SIGKILL));
+    ZL_TRY_ASSIGN(auto killed, vms(root_).wait(c.id, 30000ms));
+    if (!killed) return unavailable("container {} did not exit after SIGKILL", c.name);
+    return {};
+  }
   if (c.status == ContainerStatus::paused) {
     ZL_TRY(d->kill(c.id, sig));
     ZL_TRY(d->resume(c.id));
@@ -669,6 +718,7 @@ Status LinuxRuntime::stop_container(const std::string& ref, std::optional<std::c
   ZL_TRY_ASSIGN(auto lock, containers_.lock(id));
   ZL_TRY_ASSIGN(auto c, info(id));
   if (c.status == ContainerStatus::exited) return {};
+  if (c.status == ContainerStatus::created && is_vm(c.spec)) return {};  // no VM yet
   if (c.status == ContainerStatus::created) {  // never started: nothing runs yet
     ZL_TRY_ASSIGN(ConmonRuntime * d, driver());
     ZL_TRY(d->kill(id, SIGKILL));
@@ -685,6 +735,11 @@ Status LinuxRuntime::stop_container(const std::string& ref, std::optional<std::c
 Status LinuxRuntime::kill_container(const std::string& ref, const std::string& signal) {
   ZL_TRY_ASSIGN(int sig, parse_signal(signal.empty() ? "SIGKILL" : signal));
   ZL_TRY_ASSIGN(auto c, running(ref, "kill"));
+  if (is_vm(c.spec)) {
+    ZL_TRY(vms(root_).kill(c.id, sig));
+    record_event("kill", c, {{"signal", std::to_string(sig)}});
+    return {};
+  }
   ZL_TRY_ASSIGN(ConmonRuntime * d, driver());
   ZL_TRY(d->kill(c.id, sig));
   record_event("kill", c, {{"signal", std::to_string(sig)}});
@@ -694,6 +749,11 @@ Status LinuxRuntime::kill_container(const std::string& ref, const std::string& s
 Status LinuxRuntime::pause_container(const std::string& ref) {
   ZL_TRY_ASSIGN(auto c, running(ref, "pause"));
   if (c.status == ContainerStatus::paused) return conflict("container {} is already paused", c.name);
+  if (is_vm(c.spec)) {
+    ZL_TRY(vms(root_).pause(c.id));
+    record_event("pause", c);
+    return {};
+  }
   ZL_TRY_ASSIGN(ConmonRuntime * d, driver());
   ZL_TRY(d->pause(c.id));
   record_event("pause", c);
@@ -703,6 +763,11 @@ Status LinuxRuntime::pause_container(const std::string& ref) {
 Status LinuxRuntime::resume_container(const std::string& ref) {
   ZL_TRY_ASSIGN(auto c, running(ref, "unpause"));
   if (c.status != ContainerStatus::paused) return conflict("container {} is not paused", c.name);
+  if (is_vm(c.spec)) {
+    ZL_TRY(vms(root_).resume(c.id));
+    record_event("unpause", c);
+    return {};
+  }
   ZL_TRY_ASSIGN(ConmonRuntime * d, driver());
   ZL_TRY(d->resume(c.id));
   record_event("unpause", c);
@@ -718,7 +783,9 @@ Status LinuxRuntime::teardown(const std::string& id, const std::string& name) {
   // the process has exited, nothing uses the namespace. A plugin that fails leaves the
   // namespace and record for the reaper: the removal goes on.
   auto disconnecting = std::async(std::launch::async, [nm, &id] { return nm->detach(id); });
-  auto removed = d->remove(id, paths, true);
+  std::error_code ec;
+  bool vm = fs::exists(vms(root_).dir(id), ec);  // (also when its record is unreadable)
+  auto removed = vm ? vms(root_).remove(id) : d->remove(id, paths, true);
   if (auto st = disconnecting.get(); !st) spdlog::warn("container {}: {}", name, st.error().message);
   ZL_TRY(removed);
   ZL_FAILPOINT("teardown.after-runtime-delete");
@@ -749,10 +816,16 @@ Status LinuxRuntime::remove_container(const std::string& ref, bool force) {
     if (!force)
       return conflict("cannot remove container {}: it is {}: stop it first or force the removal", c.name,
                       to_string(c.status));
-    ZL_TRY_ASSIGN(ConmonRuntime * d, driver());
-    ZL_TRY(d->kill(id, SIGKILL));
-    if (c.status == ContainerStatus::paused) (void)d->resume(id);
-    (void)d->wait(id, containers_.paths(id), 10000ms);
+    if (is_vm(c.spec)) {
+      if (c.status == ContainerStatus::paused) (void)vms(root_).resume(id);
+      ZL_TRY(vms(root_).kill(id, SIGKILL));
+      (void)vms(root_).wait(id, 10000ms);
+    } else {
+      ZL_TRY_ASSIGN(ConmonRuntime * d, driver());
+      ZL_TRY(d->kill(id, SIGKILL));
+      if (c.status == ContainerStatus::paused) (void)d->resume(id);
+      (void)d->wait(id, containers_.paths(id), 10000ms);
+    }
     (void)info(id);  // its "die" before its "destroy"
     ZL_FAILPOINT("remove.after-kill");
   }
@@ -799,8 +872,14 @@ Result<std::optional<ExitInfo>> LinuxRuntime::wait_container(const std::string& 
   ZL_TRY_ASSIGN(auto id, containers_.resolve(ref));
   ZL_TRY_ASSIGN(auto c, info(id));
   if (c.status == ContainerStatus::exited) return c.exit;
-  ZL_TRY_ASSIGN(ConmonRuntime * d, driver());
-  ZL_TRY_ASSIGN(auto exit, d->wait(id, containers_.paths(id), timeout));
+  Result<std::optional<ExitInfo>> exit = std::nullopt;
+  if (is_vm(c.spec)) {
+    exit = vms(root_).wait(id, timeout);
+  } else {
+    ZL_TRY_ASSIGN(ConmonRuntime * d, driver());
+    exit = d->wait(id, containers_.paths(id), timeout);
+  }
+  ZL_TRY(exit);
   if (!exit) return exit;
   ZL_TRY_ASSIGN(auto done, info(id));  // the same exit, as recorded
   return done.exit;
@@ -808,6 +887,7 @@ Result<std::optional<ExitInfo>> LinuxRuntime::wait_container(const std::string& 
 
 Result<ExecResult> LinuxRuntime::exec(const std::string& ref, ExecOptions opts) {
   ZL_TRY_ASSIGN(auto c, running(ref, "exec in"));
+  if (is_vm(c.spec)) return vms(root_).exec(c.id, opts);
   ZL_TRY_ASSIGN(ConmonRuntime * d, driver());
   return d->exec(c.id, opts);
 }
@@ -815,12 +895,14 @@ Result<ExecResult> LinuxRuntime::exec(const std::string& ref, ExecOptions opts) 
 Status LinuxRuntime::exec_stream(const std::string& ref, ExecOptions opts,
                                  const std::function<Status(const ExecEvent&)>& on_event) {
   ZL_TRY_ASSIGN(auto c, running(ref, "exec in"));
+  if (is_vm(c.spec)) return vms(root_).exec_stream(c.id, opts, on_event);
   ZL_TRY_ASSIGN(ConmonRuntime * d, driver());
   return d->exec_stream(c.id, opts, on_event);
 }
 
 Result<int> LinuxRuntime::exec_interactive(const std::string& ref, ExecOptions opts, const TerminalIo& io) {
   ZL_TRY_ASSIGN(auto c, running(ref, "exec in"));
+  if (is_vm(c.spec)) return unsupported("exec with a terminal in the VM of container {} is not supported yet", c.name);
   ZL_TRY_ASSIGN(ConmonRuntime * d, driver());
   return d->exec_interactive(c.id, opts, io);
 }
@@ -834,11 +916,16 @@ Status LinuxRuntime::container_logs(const std::string& ref, LogQuery query,
       return !c || c->status == ContainerStatus::exited;
     };
   }
-  return read_container_log(containers_.paths(id).log(), query, sink);
+  ZL_TRY_ASSIGN(auto rec, containers_.load(id));
+  return read_container_log(is_vm(rec.spec) ? vms(root_).log(id) : containers_.paths(id).log(), query, sink);
 }
 
 Result<ContainerStats> LinuxRuntime::container_stats(const std::string& ref) {
   ZL_TRY_ASSIGN(auto c, running(ref, "read stats of"));
+  if (is_vm(c.spec)) {
+    ZL_TRY_ASSIGN(auto vm_stats, vms(root_).stats(c.id));
+    return ContainerStats{.id = c.id, .cgroup = vm_stats, .read_at_unix_nano = now_ns()};
+  }
   ZL_TRY_ASSIGN(auto cg, read_cgroup_stats(c.cgroups_path));
   ContainerStats stats{.id = c.id, .cgroup = cg, .read_at_unix_nano = now_ns()};
   if (c.network && c.network->mode != net::NetworkMode::host && c.pid > 0) {

@@ -92,9 +92,9 @@ class LinuxRuntime : public Runtime {
   // A container event with docker's attributes (name, image, and `extra`).
   void record_event(const std::string& action, const ContainerInfo& c,
                     std::map<std::string, std::string> extra = {}) const;
-  // The "die" event of an exit, the first time any process sees it (once per run: a marker in
-  // the exit dir, which a restart clears).
-  void note_exit(const ContainerInfo& c) const;
+  // Makes `c` read as exited with `exit`, and records its "die" event the first time any process
+  // sees that exit (once per run: a marker in the exit dir, which a restart clears).
+  void mark_exited(ContainerInfo& c, const ExitInfo& exit) const;
   // state.json as saved, or rebuilt (and saved again) when a crash left it torn.
   Result<ContainerRunState> load_or_repair_state(const ContainerRecord& rec);
   // The container's state now, from its files, conmon's exit file and the process table.
@@ -120,6 +120,7 @@ class LinuxRuntime : public Runtime {
   // The spec's volume mounts with the store locked: each volume created when missing (an unnamed
   // one gets a fresh name, written into `spec`), filled from the image when empty (docker's
   // copy-up). Returns spec.mounts with volume sources as host paths.
+  Result<std::shared_ptr<void>> mount_volumes_for_copy(const ContainerSpec& spec, int root);
   Result<std::vector<Mount>> resolve_volumes(ContainerSpec& spec, const fs::path& rootfs,
                                              std::vector<std::string>& created_anonymous);
 

@@ -2,6 +2,8 @@
 // when asked the container started (or run again) once connected, so none of its output is missed.
 #include "runtime/linux/linux_runtime.h"
 
+#include "runtime/vm/vm_runtime.h"
+
 namespace zl {
 
 Status LinuxRuntime::prepare_to_start(const std::string& id) {
@@ -20,6 +22,14 @@ Status LinuxRuntime::attach_container(const std::string& ref, AttachIo io, bool 
   ZL_TRY_ASSIGN(auto c, info(id));
   if (c.status == ContainerStatus::exited)
     return conflict("cannot attach to container {}: it has exited: start it first", c.name);
+  if (vm::is_vm(c.spec)) {
+    std::function<Status()> boot;
+    if (start) boot = [this, &id] { return start_container(id); };
+    return vm::VmRuntime(root_ / "vms").attach(id, io, boot, [this, &id] {
+      auto now = info(id);
+      return !now || now->status == ContainerStatus::exited;
+    });
+  }
   io.tty = c.spec.tty;
   if (!c.spec.open_stdin) io.in_fd = -1;
   std::function<Status()> then;

@@ -1,9 +1,14 @@
 // LinuxRuntime: a container's files (open_root, for `docker cp`), its name (rename) and its
 // terminal size (resize): changes to a container that are neither lifecycle nor I/O.
 #include <fcntl.h>
+#include <sys/mount.h>
+
+#include <algorithm>
+#include <cstring>
 
 #include "common/log.h"
 #include "rootfs/overlay.h"
+#include "rootfs/root_files.h"
 #include "runtime/linux/linux_runtime.h"
 
 namespace zl {
@@ -34,7 +39,47 @@ Result<ContainerRoot> LinuxRuntime::open_root(const std::string& ref) {
   }
   root.fd = UniqueFd(::open(rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!root.fd) return errno_error(errno, "open the rootfs of container " + root.container.name);
+  ZL_TRY_ASSIGN(auto volumes, mount_volumes_for_copy(root.container.spec, root.fd.get()));
+  // Unmounted before the rootfs: members are destroyed in reverse order of declaration, so
+  // chain them explicitly.
+  root.mounted = std::shared_ptr<void>(nullptr, [volumes = std::move(volumes), rootfs = std::move(root.mounted)](void*) mutable {
+    volumes.reset();
+    rootfs.reset();
+  });
   return root;
+}
+
+// A stopped container's volumes and bind mounts on its rootfs while its files are copied, as
+// docker shows them: at their targets, read-only ones read-only; unmounted when the result goes.
+Result<std::shared_ptr<void>> LinuxRuntime::mount_volumes_for_copy(const ContainerSpec& spec, int root) {
+  std::vector<const Mount*> mounts;
+  for (const auto& m : spec.mounts)
+    if (m.type != Mount::Type::tmpfs && !m.source.empty()) mounts.push_back(&m);
+  // Parents before children: a volume at /data/sub goes on top of the one at /data.
+  std::ranges::stable_sort(mounts, {}, [](const Mount* m) { return std::ranges::count(m->target, '/'); });
+  auto mounted = std::make_shared<std::vector<std::string>>();
+  std::shared_ptr<void> undo(nullptr, [mounted](void*) {
+    for (auto it = mounted->rbegin(); it != mounted->rend(); ++it)
+      if (::umount2(it->c_str(), MNT_DETACH) != 0) spdlog::warn("unmount {}: {}", *it, std::strerror(errno));
+  });
+  for (const Mount* m : mounts) {
+    std::string source = m->type == Mount::Type::volume ? volumes_.data_dir(m->source).string() : m->source;
+    std::error_code ec;
+    bool directory = fs::is_directory(source, ec);
+    if (!fs::exists(source, ec)) return not_found("{} source {} for {} is gone", m->type == Mount::Type::volume ? "volume" : "bind mount", m->source, m->target);
+    ZL_TRY_ASSIGN(auto at, make_mount_point_in_root(root, m->target, directory));
+    std::string magic = fmt::format("/proc/self/fd/{}", at.get());
+    std::error_code link_ec;
+    std::string host_path = fs::read_symlink(magic, link_ec).string();
+    if (link_ec) return errno_error(link_ec.value(), "resolve mount point " + m->target);
+    if (::mount(source.c_str(), magic.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
+      return errno_error(errno, fmt::format("mount {} at {}", source, m->target));
+    mounted->push_back(host_path);
+    ::mount(nullptr, host_path.c_str(), nullptr, MS_PRIVATE | MS_REC, nullptr);
+    if (m->read_only && ::mount(nullptr, host_path.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) != 0)
+      return errno_error(errno, "make " + m->target + " read-only");
+  }
+  return undo;
 }
 
 Status LinuxRuntime::rename_container(const std::string& ref, const std::string& new_name) {

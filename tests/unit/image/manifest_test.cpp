@@ -70,6 +70,36 @@ TEST(Manifest, ShapeDecidesWithoutFieldOrHeader) {
   EXPECT_EQ(*detect_media_type(idx.dump()), media::oci_index);
 }
 
+// Found by fuzz/manifest_fuzzer: a schemaVersion that is not a number threw out of detection.
+TEST(Manifest, ASchemaVersionOfTheWrongTypeIsAnErrorNotAThrow) {
+  std::string body = R"({"schemaVersion": {"mediaType": "x"}})";
+  auto mt = detect_media_type(body);
+  EXPECT_FALSE(mt);
+  EXPECT_FALSE(parse_manifest(body));
+  EXPECT_FALSE(parse_index(body));
+}
+
+TEST(ImageConfig, DiffIdsPerLayerAndPlatformFieldsAsStrings) {
+  auto m = parse_manifest(oci_manifest().dump());
+  ASSERT_TRUE(m);
+  json config = {{"os", "linux"}, {"architecture", "arm64"}, {"variant", "v8"},
+                 {"rootfs", {{"type", "layers"}, {"diff_ids", {"sha256:1", "sha256:2"}}}}};
+  auto p = check_image_config(config.dump(), *m);
+  ASSERT_TRUE(p) << p.error().message;
+  EXPECT_EQ(p->str(), "linux/arm64/v8");
+  // Each of these is refused with a message, never thrown.
+  json wrong_type = config;
+  wrong_type["os"] = 5;
+  auto bad = check_image_config(wrong_type.dump(), *m);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("\"os\" must be a string"), std::string::npos) << bad.error().message;
+  json one_layer = config;
+  one_layer["rootfs"]["diff_ids"] = {"sha256:1"};
+  EXPECT_FALSE(check_image_config(one_layer.dump(), *m));
+  EXPECT_FALSE(check_image_config("[1]", *m));
+  EXPECT_FALSE(check_image_config("{", *m));
+}
+
 struct BadManifest {
   std::string name;
   std::function<void(json&)> mutate;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "agent/replica_spec.h"
+#include "runtime/vm/vm_runtime.h"
 #include "spec/parse.h"
 
 namespace zl {
@@ -123,6 +124,15 @@ TEST(ReplicaSpec, DefaultsLeaveTheRuntimesChoice) {
   EXPECT_FALSE(report->entrypoint);
   EXPECT_EQ(report->cmd, (std::vector<std::string>{"report", "--since", "24h"}));
   EXPECT_FALSE(report->labels.contains(kHealthGatedLabel)) << "no check: its names are there at once";
+}
+
+TEST(ReplicaSpec, IsolationVmAsksForAMicroVm) {
+  spec::DeploymentSpec d = full();
+  auto db = container_spec_for(d, "db", 0);
+  ASSERT_TRUE(db) << db.error().message;
+  EXPECT_EQ(db->labels.at(vm::kIsolationLabel), "vm");
+  EXPECT_TRUE(vm::is_vm(*db));
+  EXPECT_FALSE(vm::is_vm(*container_spec_for(d, "web", 0)));  // isolation: process
 }
 
 TEST(ReplicaSpec, SpecHashLabelFollowsTheService) {
