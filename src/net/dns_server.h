@@ -52,7 +52,6 @@ struct DnsServerOptions {
   std::string zone = "service.local";
   uint32_t ttl = 5;                                       // of local answers, seconds
   std::chrono::milliseconds upstream_timeout{2000};       // per upstream
-  std::chrono::milliseconds records_check_interval{100};  // how often the file's identity is checked
   std::chrono::milliseconds tcp_idle_timeout{10000};
   size_t max_forwards = 512;         // forwarded queries in flight; past that: SERVFAIL
   size_t max_tcp_connections = 128;  // past that new connections are closed at once
