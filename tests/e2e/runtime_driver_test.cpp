@@ -118,7 +118,7 @@ class RuntimeDriverE2E : public ::testing::Test {
   Ctr& run(const std::vector<std::string>& args, const std::function<void(json&)>& edit = {},
            CreateOptions opts = {}) {
     Ctr& c = create(args, edit, opts);
-    auto started = runtime_->start(c.id);
+    auto started = runtime_->start(c.id, c.paths);
     EXPECT_TRUE(started) << started.error().message;
     return c;
   }
@@ -436,7 +436,7 @@ TEST_F(RuntimeDriverE2E, ContainerOutlivesItsCreator) {
   pid_t creator = ::fork();
   ASSERT_GE(creator, 0);
   if (creator == 0) {
-    bool ok = runtime_->create(id, paths, {}) && runtime_->start(id);
+    bool ok = runtime_->create(id, paths, {}) && runtime_->start(id, paths);
     ::kill(::getpid(), ok ? SIGKILL : SIGABRT);
     ::_exit(1);
   }
@@ -468,6 +468,67 @@ TEST_F(RuntimeDriverE2E, RemoveLeavesNothingBehind) {
   auto e = runtime_->exit_info(c.id, c.paths);
   ASSERT_TRUE(e && *e);
   EXPECT_EQ((*e)->exit_code, 137);
+}
+
+// zlayer starts runc's containers itself (runc_direct.h): runc must see what its own start does.
+TEST_F(RuntimeDriverE2E, StartLeavesTheContainerAsRuncStartWould) {
+  Ctr& c = create(kSleeper);
+  auto before = runtime_->status(c.id);
+  ASSERT_TRUE(before) << before.error().message;
+  EXPECT_EQ(before->status, "created");
+  ASSERT_TRUE(fs::exists(tmp_->path() / "state" / c.id / "exec.fifo"));
+  auto started = runtime_->start(c.id, c.paths);
+  ASSERT_TRUE(started) << started.error().message;
+  EXPECT_FALSE(fs::exists(tmp_->path() / "state" / c.id / "exec.fifo"));
+  auto after = runtime_->status(c.id);
+  ASSERT_TRUE(after) << after.error().message;
+  EXPECT_EQ(after->status, "running");
+  EXPECT_TRUE(log_shows(c, "ready"));
+  auto again = run_process({"runc", "--root", (tmp_->path() / "state").string(), "start", c.id});
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(again->ok()) << "runc started a running container again";
+}
+
+TEST_F(RuntimeDriverE2E, StartOfAContainerWhoseInitDiedIsAnError) {
+  Ctr& c = create(kSleeper);
+  auto pid = read_file(c.paths.pidfile());
+  ASSERT_TRUE(pid);
+  ASSERT_EQ(::kill(std::stoi(*pid), SIGKILL), 0);
+  wait_exit(c);
+  auto started = runtime_->start(c.id, c.paths);
+  ASSERT_FALSE(started);
+  const auto& m = started.error().message;  // ours while we wait on it, runc's once it is reaped
+  EXPECT_TRUE(m.find("already dead") != std::string::npos || m.find("has stopped") != std::string::npos) << m;
+}
+
+// An exited container is removed without `runc delete` (runc_direct.h): nothing may be left.
+TEST_F(RuntimeDriverE2E, RemovalOfAnExitedContainerLeavesNothingBehind) {
+  Ctr& c = run({"sh", "-c", "exit 3"});
+  EXPECT_EQ(wait_exit(c).exit_code, 3);
+  ASSERT_FALSE(cgroup_dirs(c.cgroup).empty());
+  for (const auto& d : cgroup_dirs(c.cgroup)) ASSERT_TRUE(fs::exists(d)) << d;
+  ASSERT_TRUE(runtime_->remove(c.id, c.paths, false));
+  EXPECT_FALSE(fs::exists(tmp_->path() / "state" / c.id));
+  for (const auto& d : cgroup_dirs(c.cgroup)) EXPECT_FALSE(fs::exists(d)) << d;
+  EXPECT_FALSE(runtime_->monitor_alive(c.paths));
+  auto st = runtime_->status(c.id);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().kind, ErrorKind::not_found);
+  auto e = runtime_->exit_info(c.id, c.paths);
+  ASSERT_TRUE(e && *e);
+  EXPECT_EQ((*e)->exit_code, 3);
+}
+
+// A cgroup that a few rmdirs cannot remove (here: it has a child) goes through `runc delete`.
+TEST_F(RuntimeDriverE2E, RemovalOfABusyCgroupFallsBackToTheRuntime) {
+  Ctr& c = run({"true"});
+  EXPECT_EQ(wait_exit(c).exit_code, 0);
+  auto dirs = cgroup_dirs(c.cgroup);
+  ASSERT_FALSE(dirs.empty());
+  ASSERT_TRUE(make_dirs(dirs.front() / "child"));
+  ASSERT_TRUE(runtime_->remove(c.id, c.paths, false));
+  EXPECT_FALSE(fs::exists(tmp_->path() / "state" / c.id));
+  for (const auto& d : dirs) EXPECT_FALSE(fs::exists(d)) << d;
 }
 
 TEST_F(RuntimeDriverE2E, CreateReportsTheRuntimesError) {

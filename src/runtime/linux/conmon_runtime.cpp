@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/linux/container_files.h"
+#include "runtime/linux/runc_direct.h"
 
 namespace zl {
 
@@ -13,7 +14,14 @@ ConmonRuntime::ConmonRuntime(OciRuntime runtime, fs::path state_dir)
       state_dir_(std::move(state_dir)),
       cli_(runtime_.name, runtime_.path, state_dir_) {}
 
-Status ConmonRuntime::start(const std::string& id) {
+Status ConmonRuntime::start(const std::string& id, const ContainerPaths& paths) {
+  if (runtime_.name == "runc") {
+    if (auto init = read_pid_file(paths.pidfile())) {
+      auto direct = runc_start_direct(state_dir_ / id, *init);
+      if (!direct) return tl::unexpected(direct.error().wrap("start container " + id));
+      if (*direct) return {};
+    }
+  }
   ZL_TRY(cli_.run("start container", id, {"start", id}));
   return {};
 }
@@ -57,8 +65,13 @@ Status ConmonRuntime::remove(const std::string& id, bool force) {
 
 Status ConmonRuntime::remove(const std::string& id, const ContainerPaths& paths, bool force) {
   // An OOM kill conmon missed can only be seen while the cgroup exists: record it first.
-  (void)exit_info(id, paths);
-  ZL_TRY(remove(id, force));
+  auto exited = exit_info(id, paths);
+  bool gone = false;
+  if (exited && *exited && runtime_.name == "runc") {  // stopped: most often a few rmdirs do
+    auto direct = runc_delete_stopped_direct(state_dir_ / id);
+    gone = direct && *direct;
+  }
+  if (!gone) ZL_TRY(remove(id, force));
   // With the container gone conmon records the exit and leaves; never leave one behind.
   return wait_for_monitor_exit(paths, std::chrono::seconds(5));
 }

@@ -121,12 +121,14 @@ class ConmonRuntime {
   // pid is in paths.pidfile()) or with the runtime's own error message. The bundle must be in
   // paths.bundle(); the other files and dirs are made here.
   Status create(const std::string& id, const ContainerPaths& paths, const CreateOptions& opts);
-  Status start(const std::string& id);
+  // Starts a created container (runc's start is done in-process: see runc_direct.h).
+  Status start(const std::string& id, const ContainerPaths& paths);
   Status kill(const std::string& id, int signal);
   Status pause(const std::string& id);
   Status resume(const std::string& id);
   // `<runtime> delete [--force]`: afterwards the runtime has no state for it, its cgroup is gone
   // and its conmon has exited (an OOM kill is recorded first, while the cgroup still says so).
+  // An exited container of runc's is most often removed in-process (runc_direct.h).
   // A container the runtime no longer knows is not an error. The container's dir stays.
   Status remove(const std::string& id, const ContainerPaths& paths, bool force);
   // Only the `<runtime> delete [--force]` part of the above (no OOM record, no wait for conmon).

@@ -13,17 +13,6 @@ namespace zl {
 
 namespace {
 
-std::optional<pid_t> pid_from_file(const fs::path& file) {
-  auto text = read_file(file);
-  if (!text) return std::nullopt;
-  pid_t pid = 0;
-  std::string_view t = *text;
-  while (!t.empty() && (t.back() == '\n' || t.back() == ' ')) t.remove_suffix(1);
-  auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), pid);
-  if (ec != std::errc() || pid <= 1) return std::nullopt;
-  return pid;
-}
-
 // Alive (not a zombie) and a conmon of this container.
 bool is_our_conmon(pid_t pid, const ContainerPaths& paths) {
   auto stat = read_file(fmt::format("/proc/{}/stat", pid));
@@ -42,6 +31,17 @@ bool is_our_conmon(pid_t pid, const ContainerPaths& paths) {
 
 }  // namespace
 
+std::optional<pid_t> read_pid_file(const fs::path& file) {
+  auto text = read_file(file);
+  if (!text) return std::nullopt;
+  pid_t pid = 0;
+  std::string_view t = *text;
+  while (!t.empty() && (t.back() == '\n' || t.back() == ' ')) t.remove_suffix(1);
+  auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), pid);
+  if (ec != std::errc() || pid <= 1) return std::nullopt;
+  return pid;
+}
+
 Result<std::string> container_cgroups_path(const ContainerPaths& paths) {
   ZL_TRY_ASSIGN(auto text, read_file(paths.config()));
   auto j = nlohmann::json::parse(text, nullptr, false);
@@ -53,7 +53,7 @@ Result<std::string> container_cgroups_path(const ContainerPaths& paths) {
 }
 
 UniqueFd open_conmon_pidfd(const ContainerPaths& paths) {
-  auto pid = pid_from_file(paths.conmon_pidfile());
+  auto pid = read_pid_file(paths.conmon_pidfile());
   if (!pid) return {};
   UniqueFd fd(static_cast<int>(::syscall(SYS_pidfd_open, *pid, 0)));
   if (!fd || !is_our_conmon(*pid, paths)) return {};

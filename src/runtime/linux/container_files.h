@@ -12,6 +12,10 @@
 
 namespace zl {
 
+// The pid in a pid file (conmon's, or the container init's that the runtime wrote); nullopt when
+// the file is missing or holds no pid above 1.
+std::optional<pid_t> read_pid_file(const fs::path& file);
+
 // linux.cgroupsPath of the bundle's config.json.
 Result<std::string> container_cgroups_path(const ContainerPaths& paths);
 

@@ -663,7 +663,7 @@ Status LinuxRuntime::start_container(const std::string& ref) {
 ZL_FAILPOINT("start.before-runtime-start");
   if (is_vm(c.spec)) {
     ZL_TRY(vms(root_).start(id, containers_.paths(id), c.network ? &*c.network : nullptr));
-  } else if (auto started = d->start(id); !started) {
+  } else if (auto started = d->start(id, containers_.paths(id)); !started) {
     // A zlayer that died between `runtime start` and recording it leaves a started container
     // that reads as created: the runtime knows better.
     auto now = d->status(id);
