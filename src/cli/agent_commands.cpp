@@ -119,7 +119,7 @@ Result<int> daemon(Context& ctx, const DaemonArgs& a) {
   // The Kubernetes CRI (gRPC, its own threads) over the same runtime and image store.
   std::unique_ptr<api::CriServer> cri;
   if (!a.cri_socket.empty()) {
-    ZL_TRY_ASSIGN(cri, api::CriServer::start({*rt, *store, ctx.registry_options(), ctx.root, a.cri_pause_image,
+    ZL_TRY_ASSIGN(cri, api::load_cri_server({*rt, *store, ctx.registry_options(), ctx.root, a.cri_pause_image,
                                               a.cri_stream_address},
                                              a.cri_socket));
   }

@@ -76,5 +76,29 @@ TEST_F(MissingTools, AnOciRuntimeThatFails) {
   EXPECT_EQ(ok.out, "fine\n");
 }
 
+// The CRI server is a module beside the binary (zlayer-cri.so): a daemon asked to serve CRI
+// without it says so and stops; every other command works without it.
+TEST_F(MissingTools, NoCriModule) {
+  fs::path solo = dir_->path() / "solo";
+  fs::create_directories(solo);
+  std::error_code ec;
+  fs::create_hard_link(ZLAYER_BINARY, solo / "zlayer", ec);
+  if (ec) fs::copy_file(ZLAYER_BINARY, solo / "zlayer");
+  ASSERT_FALSE(fs::exists(solo / "zlayer-cri.so"));
+  SubprocessOptions o;
+  o.timeout = std::chrono::seconds(60);
+  auto r = run_process({(solo / "zlayer").string(), "--root", root_.string(), "daemon", "--cri-socket",
+                        (dir_->path() / "cri.sock").string()},
+                       o);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_NE(r->exit_code, 0);
+  EXPECT_NE(r->err.find("zlayer-cri.so is missing"), std::string::npos) << r->err;
+  auto ok = run_process({(solo / "zlayer").string(), "--root", root_.string(), "run", "--rm", "--network", "none",
+                         "busybox:1.0", "echo", "fine"},
+                        o);
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(ok->out, "fine\n") << ok->err;
+}
+
 }  // namespace
 }  // namespace zl::testing

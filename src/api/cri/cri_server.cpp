@@ -34,22 +34,32 @@ grpc::Status to_grpc(const Error& e) {
 
 }  // namespace cri
 
-struct CriServer::Impl {
+namespace {
+
+struct GrpcCriServer final : CriServer {
   CriDeps deps;
   std::string socket_path;
   std::unique_ptr<cri::StreamServer> streams;
   std::unique_ptr<cri::RuntimeServiceImpl> runtime_service;
   cri::ImageServiceImpl image_service{deps};
   std::unique_ptr<grpc::Server> server;
-  explicit Impl(CriDeps d) : deps(std::move(d)) {}
+  explicit GrpcCriServer(CriDeps d) : deps(std::move(d)) {}
+  ~GrpcCriServer() override { shutdown(); }
+
+  void shutdown() override {
+    if (!server) return;
+    server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
+    server->Wait();
+    server.reset();
+    streams->shutdown();
+    ::unlink(socket_path.c_str());
+  }
 };
 
-CriServer::CriServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+}  // namespace
 
-CriServer::~CriServer() { shutdown(); }
-
-Result<std::unique_ptr<CriServer>> CriServer::start(CriDeps deps, const std::string& socket_path) {
-  auto impl = std::make_unique<Impl>(std::move(deps));
+Result<std::unique_ptr<CriServer>> start_cri_server(CriDeps deps, const std::string& socket_path) {
+  auto impl = std::make_unique<GrpcCriServer>(std::move(deps));
   impl->socket_path = socket_path;
   ZL_TRY_ASSIGN(impl->streams, cri::StreamServer::start(impl->deps.runtime, impl->deps.stream_address));
   impl->runtime_service = std::make_unique<cri::RuntimeServiceImpl>(impl->deps, *impl->streams);
@@ -70,16 +80,7 @@ Result<std::unique_ptr<CriServer>> CriServer::start(CriDeps deps, const std::str
   if (!impl->server || !bound) return unavailable("CRI: cannot listen on {}", socket_path);
   if (::chmod(socket_path.c_str(), 0660) != 0) return errno_error(errno, "chmod " + socket_path);
   spdlog::info("CRI (runtime.v1) listening on {}", socket_path);
-  return std::unique_ptr<CriServer>(new CriServer(std::move(impl)));
-}
-
-void CriServer::shutdown() {
-  if (!impl_ || !impl_->server) return;
-  impl_->server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
-  impl_->server->Wait();
-  impl_->server.reset();
-  impl_->streams->shutdown();
-  ::unlink(impl_->socket_path.c_str());
+  return std::unique_ptr<CriServer>(std::move(impl));
 }
 
 }  // namespace zl::api

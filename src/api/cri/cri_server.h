@@ -2,7 +2,8 @@
 // over gRPC on a unix socket (`zlayer daemon --cri-socket PATH`), so a kubelet runs its pods on
 // zlayer. Like the Docker API it only translates: pods and their containers are containers of the
 // same Runtime and image store as everything else (`zlayer ps` shows them). gRPC runs its own
-// threads beside the daemon's Asio loop.
+// threads beside the daemon's Asio loop. The server is built as a module, zlayer-cri.so, that the
+// daemon loads when it is asked to serve CRI (cri.cmake says why).
 #pragma once
 
 #include <memory>
@@ -27,19 +28,28 @@ struct CriDeps {
   std::string stream_address = "127.0.0.1:0";  // the streaming server's (Exec, Attach) IP:PORT
 };
 
+// A running CRI server (its gRPC server and the streaming server for Exec/Attach).
 class CriServer {
  public:
-  // Listens on `socket_path` (a stale socket file there is replaced; mode 0660, root's).
-  static Result<std::unique_ptr<CriServer>> start(CriDeps deps, const std::string& socket_path);
-  ~CriServer();
+  virtual ~CriServer() = default;  // shuts down
   // Stops taking calls, waits (at most half a second) for those in flight, removes the socket.
-  void shutdown();
-
-  struct Impl;
-
- private:
-  explicit CriServer(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+  virtual void shutdown() = 0;
 };
+
+// Listens on `socket_path` (a stale socket file there is replaced; mode 0660, root's). In the
+// module (cri_server.cpp).
+Result<std::unique_ptr<CriServer>> start_cri_server(CriDeps deps, const std::string& socket_path);
+
+// What the module gives its loader: checked to be of the same zlayer build.
+struct CriModule {
+  const char* version;  // ZLAYER_VERSION of the module
+  Result<std::unique_ptr<CriServer>> (*start)(CriDeps deps, const std::string& socket_path);
+};
+inline constexpr const char* kCriModuleFile = "zlayer-cri.so";
+inline constexpr const char* kCriModuleEntry = "zlayer_cri_module";  // extern "C" const CriModule* ()
+
+// Loads zlayer-cri.so from beside the running zlayer binary (once) and starts the server with it.
+// In zlayer_core (cri_module.cpp): what `zlayer daemon --cri-socket` calls.
+Result<std::unique_ptr<CriServer>> load_cri_server(CriDeps deps, const std::string& socket_path);
 
 }  // namespace zl::api
