@@ -147,6 +147,18 @@ class RuntimeDriverE2E : public ::testing::Test {
     }
     return false;
   }
+  // After a removal: no runtime state, cgroup or conmon left; the exit still readable.
+  void expect_removed(const Ctr& c, int exit_code) {
+    EXPECT_FALSE(fs::exists(tmp_->path() / "state" / c.id));
+    for (const auto& d : cgroup_dirs(c.cgroup)) EXPECT_FALSE(fs::exists(d)) << d;
+    EXPECT_FALSE(runtime_->monitor_alive(c.paths));
+    auto st = runtime_->status(c.id);
+    ASSERT_FALSE(st);
+    EXPECT_EQ(st.error().kind, ErrorKind::not_found);
+    auto e = runtime_->exit_info(c.id, c.paths);
+    ASSERT_TRUE(e && *e);
+    EXPECT_EQ((*e)->exit_code, exit_code);
+  }
   static std::string freezer_state(const Ctr& c) {
     auto t = read_file(fs::path("/sys/fs/cgroup/freezer") / c.cgroup.substr(1) / "freezer.state");
     if (!t) t = read_file(fs::path("/sys/fs/cgroup") / c.cgroup.substr(1) / "cgroup.freeze");
@@ -458,16 +470,8 @@ TEST_F(RuntimeDriverE2E, RemoveLeavesNothingBehind) {
   ASSERT_TRUE(log_shows(c, "ready"));
   ASSERT_TRUE(fs::exists(tmp_->path() / "state" / c.id));
   ASSERT_TRUE(runtime_->remove(c.id, c.paths, true));
-  EXPECT_FALSE(fs::exists(tmp_->path() / "state" / c.id));
-  for (const auto& d : cgroup_dirs(c.cgroup)) EXPECT_FALSE(fs::exists(d)) << d;
-  EXPECT_FALSE(runtime_->monitor_alive(c.paths));
-  auto st = runtime_->status(c.id);
-  ASSERT_FALSE(st);
-  EXPECT_EQ(st.error().kind, ErrorKind::not_found);
+  expect_removed(c, 137);
   EXPECT_TRUE(runtime_->remove(c.id, c.paths, true));  // again: nothing to do, no error
-  auto e = runtime_->exit_info(c.id, c.paths);
-  ASSERT_TRUE(e && *e);
-  EXPECT_EQ((*e)->exit_code, 137);
 }
 
 // zlayer starts runc's containers itself (runc_direct.h): runc must see what its own start does.
@@ -508,15 +512,7 @@ TEST_F(RuntimeDriverE2E, RemovalOfAnExitedContainerLeavesNothingBehind) {
   ASSERT_FALSE(cgroup_dirs(c.cgroup).empty());
   for (const auto& d : cgroup_dirs(c.cgroup)) ASSERT_TRUE(fs::exists(d)) << d;
   ASSERT_TRUE(runtime_->remove(c.id, c.paths, false));
-  EXPECT_FALSE(fs::exists(tmp_->path() / "state" / c.id));
-  for (const auto& d : cgroup_dirs(c.cgroup)) EXPECT_FALSE(fs::exists(d)) << d;
-  EXPECT_FALSE(runtime_->monitor_alive(c.paths));
-  auto st = runtime_->status(c.id);
-  ASSERT_FALSE(st);
-  EXPECT_EQ(st.error().kind, ErrorKind::not_found);
-  auto e = runtime_->exit_info(c.id, c.paths);
-  ASSERT_TRUE(e && *e);
-  EXPECT_EQ((*e)->exit_code, 3);
+  expect_removed(c, 3);
 }
 
 // A cgroup that a few rmdirs cannot remove (here: it has a child) goes through `runc delete`.
