@@ -3,6 +3,7 @@
 #include "runtime/linux/conmon_runtime.h"
 
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "runtime/linux/container_files.h"
 #include "runtime/linux/runc_direct.h"
@@ -72,6 +73,9 @@ Status ConmonRuntime::remove(const std::string& id, const ContainerPaths& paths,
     gone = direct && *direct;
   }
   if (!gone) ZL_TRY(remove(id, force));
+  // A create killed before the runtime recorded its state leaves a cgroup no delete knows of.
+  if (auto cgroup = container_cgroups_path(paths); cgroup && !gone)
+    if (auto st = remove_cgroup(*cgroup); !st) spdlog::warn("container {}: {}", id, st.error().message);
   // With the container gone conmon records the exit and leaves; never leave one behind.
   return wait_for_monitor_exit(paths, std::chrono::seconds(5));
 }
