@@ -19,6 +19,7 @@
 #include "oci/bundle_builder.h"
 #include "oci/signals.h"
 #include "rootfs/overlay.h"
+#include "runtime/linux/container_files.h"
 #include "runtime/vm/vm_runtime.h"
 
 namespace zl {
@@ -39,16 +40,6 @@ int64_t ms_since(std::chrono::steady_clock::time_point t0) {
 }
 
 bool process_alive(int pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM); }
-
-int read_pid(const fs::path& pidfile) {
-  auto text = read_file(pidfile);
-  if (!text) return 0;
-  try {
-    return std::stoi(*text);
-  } catch (...) {
-    return 0;
-  }
-}
 
 // cgroup v1 freezer or v2 cgroup.freeze says the container is frozen.
 bool cgroup_frozen(const std::string& cgroups_path) {
@@ -379,7 +370,7 @@ Result<std::optional<ExitInfo>> LinuxRuntime::settle_exit(const std::string& id,
   if (exit && exit->reason == ExitInfo::Reason::runtime_error) {
     // Its monitor is gone, the process may live on: nothing would collect its output or its
     // exit. It is stopped, so that it is what it is reported to be.
-    if (int pid = read_pid(containers_.paths(id).pidfile()); process_alive(pid)) {
+    if (int pid = read_pid_file(containers_.paths(id).pidfile()).value_or(0); process_alive(pid)) {
       spdlog::warn("container {}: {}; killing its process {}", c.name, exit->message, pid);
       if (auto st = d->kill(id, SIGKILL); !st) spdlog::warn("container {}: {}", c.name, st.error().message);
     }
@@ -444,7 +435,7 @@ Result<ContainerInfo> LinuxRuntime::info(const std::string& id) {
   }
   ZL_TRY_ASSIGN(auto exit, settle_exit(id, c));
   if (exit) return c;
-  int pid = read_pid(paths.pidfile());
+  int pid = read_pid_file(paths.pidfile()).value_or(0);
   if (process_alive(pid)) {
     c.pid = pid;
     c.status = st.started_at == 0                ? ContainerStatus::created
