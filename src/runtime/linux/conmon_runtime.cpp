@@ -72,10 +72,12 @@ Status ConmonRuntime::remove(const std::string& id, const ContainerPaths& paths,
     auto direct = runc_delete_stopped_direct(state_dir_ / id);
     gone = direct && *direct;
   }
-  if (!gone) ZL_TRY(remove(id, force));
-  // A create killed before the runtime recorded its state leaves a cgroup no delete knows of.
-  if (auto cgroup = container_cgroups_path(paths); cgroup && !gone)
-    if (auto st = remove_cgroup(*cgroup); !st) spdlog::warn("container {}: {}", id, st.error().message);
+  if (!gone) {
+    ZL_TRY(remove(id, force));
+    // A create killed before the runtime recorded its state leaves a cgroup no delete knows of.
+    if (auto cgroup = container_cgroups_path(paths))
+      if (auto st = remove_cgroup(*cgroup); !st) spdlog::warn("container {}: {}", id, st.error().message);
+  }
   // With the container gone conmon records the exit and leaves; never leave one behind.
   return wait_for_monitor_exit(paths, std::chrono::seconds(5));
 }

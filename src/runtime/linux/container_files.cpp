@@ -15,12 +15,7 @@ namespace {
 
 // Alive (not a zombie) and a conmon of this container.
 bool is_our_conmon(pid_t pid, const ContainerPaths& paths) {
-  auto stat = read_file(fmt::format("/proc/{}/stat", pid));
-  if (!stat) return false;
-  auto close = stat->rfind(')');
-  if (close == std::string::npos || close + 2 >= stat->size()) return false;
-  char state = (*stat)[close + 2];
-  if (state == 'Z' || state == 'X') return false;
+  if (!live_proc_stat(pid)) return false;
   auto cmdline = read_file(fmt::format("/proc/{}/cmdline", pid));
   if (!cmdline) return false;
   std::string_view argv0(cmdline->c_str());
@@ -30,6 +25,21 @@ bool is_our_conmon(pid_t pid, const ContainerPaths& paths) {
 }
 
 }  // namespace
+
+std::optional<std::vector<std::string>> live_proc_stat(pid_t pid) {
+  auto stat = read_file(fmt::format("/proc/{}/stat", pid));
+  if (!stat) return std::nullopt;
+  auto close = stat->rfind(')');  // the end of the command name, which may hold spaces
+  if (close == std::string::npos || close + 2 >= stat->size()) return std::nullopt;
+  std::vector<std::string> fields;
+  std::string_view rest = std::string_view(*stat).substr(close + 2);
+  while (!rest.empty() && rest.back() == '\n') rest.remove_suffix(1);
+  for (size_t space; (space = rest.find(' ')) != std::string_view::npos; rest.remove_prefix(space + 1))
+    fields.emplace_back(rest.substr(0, space));
+  fields.emplace_back(rest);
+  if (fields[0] == "Z" || fields[0] == "X") return std::nullopt;
+  return fields;
+}
 
 std::optional<pid_t> read_pid_file(const fs::path& file) {
   auto text = read_file(file);

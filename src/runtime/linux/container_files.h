@@ -1,4 +1,4 @@
-// What a container's directory says about it, for the runtime's own use: its cgroup (from
+// What a container's directory and /proc say about it, for the runtime's own use: its cgroup (from
 // config.json), its conmon (the pid file checked against /proc), and waiting for that conmon.
 #pragma once
 
@@ -7,10 +7,15 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "runtime/linux/conmon_runtime.h"
 
 namespace zl {
+
+// The fields of /proc/<pid>/stat from the third (the state) on: fields[0] is field 3, fields[19]
+// field 22 (the start time in clock ticks since boot); nullopt when the process is gone or a zombie.
+std::optional<std::vector<std::string>> live_proc_stat(pid_t pid);
 
 // The pid in a pid file (conmon's, or the container init's that the runtime wrote); nullopt when
 // the file is missing or holds no pid above 1.

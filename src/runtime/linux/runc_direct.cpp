@@ -11,28 +11,21 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "runtime/linux/container_files.h"
+
 namespace zl {
 
 namespace {
 
 using nlohmann::json;
 
-// Field 22 of /proc/<pid>/stat (clock ticks since boot), what runc records as init_process_start;
-// nullopt when the process is gone or a zombie.
+// What runc records as init_process_start (field 22 of /proc/<pid>/stat) while the process lives.
 std::optional<uint64_t> live_start_time(pid_t pid) {
-  auto stat = read_file(fmt::format("/proc/{}/stat", pid));
-  if (!stat) return std::nullopt;
-  auto close = stat->rfind(')');
-  if (close == std::string::npos) return std::nullopt;
-  std::string_view rest = std::string_view(*stat).substr(close + 2);  // from field 3, the state
-  if (rest.empty() || rest[0] == 'Z' || rest[0] == 'X') return std::nullopt;
-  for (int field = 3; field < 22; ++field) {
-    auto space = rest.find(' ');
-    if (space == std::string_view::npos) return std::nullopt;
-    rest.remove_prefix(space + 1);
-  }
+  auto fields = live_proc_stat(pid);
   uint64_t start = 0;
-  if (std::from_chars(rest.data(), rest.data() + rest.size(), start).ec != std::errc()) return std::nullopt;
+  if (!fields || fields->size() < 20) return std::nullopt;
+  const std::string& f = (*fields)[19];
+  if (std::from_chars(f.data(), f.data() + f.size(), start).ec != std::errc()) return std::nullopt;
   return start;
 }
 
@@ -76,7 +69,6 @@ Result<bool> delete_stopped(const fs::path& container_state_dir, const std::stri
   ZL_TRY(remove_tree(container_state_dir));
   return true;
 }
-
 
 }  // namespace
 

@@ -1,8 +1,9 @@
 // Two runc commands that zlayer does itself, each saving a Go process start (~8 ms here) per
 // container: starting a created container (a read of a fifo) and deleting a stopped one (a few
 // rmdirs and its state dir). Both follow runc 1.1's own steps (libcontainer's exec() and destroy())
-// and answer false, having changed nothing, whenever the container is not in the shape they
-// handle: the caller then runs `runc start` / `runc delete` as before. Only for runc: crun's
+// and answer false whenever the container is not in the shape they handle: the caller then runs
+// `runc start` / `runc delete` as before (a delete may have removed some empty cgroups first,
+// which runc's own delete takes as already gone). Only for runc: crun's
 // fifo goes the other way and its state is kept differently.
 #pragma once
 
